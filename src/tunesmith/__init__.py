@@ -1,0 +1,45 @@
+"""tunesmith: hyperparameter optimization that picks up where scikit-learn stops."""
+
+from __future__ import annotations
+
+import logging
+
+from tunesmith.exceptions import (
+    InvalidSpaceError,
+    SchemaVersionError,
+    StorageError,
+    StudyMismatchError,
+    StudyNotFoundError,
+    TrialPruned,
+    TunesmithError,
+)
+from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.space import Categorical, Distribution, Float, Int, Space
+from tunesmith.study import Study
+from tunesmith.trial import Trial
+
+__version__ = "0.1.0"
+
+# A library never configures logging; the CLI installs handlers.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "Categorical",
+    "Direction",
+    "Distribution",
+    "Float",
+    "FrozenTrial",
+    "Int",
+    "InvalidSpaceError",
+    "SchemaVersionError",
+    "Space",
+    "StorageError",
+    "Study",
+    "StudyMismatchError",
+    "StudyNotFoundError",
+    "Trial",
+    "TrialPruned",
+    "TrialState",
+    "TunesmithError",
+    "__version__",
+]

@@ -1,0 +1,574 @@
+"""The study file: TOML validated into one frozen :class:`Settings` object.
+
+A study file describes one whole job: the data, the estimator, the space and the search.
+Every mistake becomes a :class:`ConfigError` whose text is one line that starts with the
+key it is about (``space.C: log scale needs low > 0, got -1``), because the person
+reading it has the TOML file open, not our source code.
+
+The format, in short (``examples/`` holds complete files)::
+
+    name = "titanic_grid"            # optional; default: the file's name without .toml
+    storage = "sqlite:///runs.db"    # optional; default: <file name>.db beside the file
+
+    [data]
+    train = "train.csv"              # a CSV (paths are relative to the study file) ...
+    test = "test.csv"                # ... with an optional held-out CSV
+    target = "Survived"
+    # dataset = "wine"               # or a dataset scikit-learn ships (held out: test_size)
+
+    [estimator]
+    class = "sklearn.linear_model.LogisticRegression"
+    params = { max_iter = 1000 }     # fixed parameters
+
+    [preprocess]                     # optional: impute, scale, one-hot encode (mixed CSVs)
+
+    [space]
+    C = { low = 1e-4, high = 1e4, log = true }      # a continuous range
+    max_depth = { low = 1, high = 10, type = "int" }
+    penalty = ["l1", "l2", "None"]                  # a list; "None" is Python's None
+    gamma = { logspace = [-4, 0, 5] }               # helpers: logspace, linspace, range
+
+    [search]
+    strategy = "grid"                # grid | random | sobol | tpe
+    n_trials = 50                    # all but grid
+    cv = 5
+    scoring = "accuracy"
+    seed = 0
+    n_jobs = 1
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import json
+import math
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from tunesmith.exceptions import TunesmithError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the pyproject pulls in tomli there
+    import tomli as tomllib
+
+__all__ = [
+    "DATASETS",
+    "NONE_TOKEN",
+    "ConfigError",
+    "DataSettings",
+    "EstimatorSettings",
+    "PreprocessSettings",
+    "SearchSettings",
+    "Settings",
+    "SpaceEntry",
+    "Strategy",
+    "load_settings",
+    "normalize_storage",
+    "parse_settings",
+]
+
+#: TOML has no null; this string stands for Python's ``None`` in lists and params.
+NONE_TOKEN = "None"
+
+#: Datasets scikit-learn ships inside its wheel (no download), by study-file name.
+DATASETS: dict[str, str] = {
+    "breast_cancer": "load_breast_cancer",
+    "diabetes": "load_diabetes",
+    "digits": "load_digits",
+    "iris": "load_iris",
+    "wine": "load_wine",
+}
+
+
+class ConfigError(TunesmithError, ValueError):
+    """A mistake in a study file or in what it points at, as one line: ``key: message``.
+
+    >>> str(ConfigError("space.C", "log scale needs low > 0, got -1"))
+    'space.C: log scale needs low > 0, got -1'
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}" if key else message)
+        self.key = key
+        self.message = message
+
+
+class _At(ValueError):
+    """Raised inside a validator to point below the validated object's own key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+# A read-only mapping inside the frozen settings, dumped as a plain dict.
+def _frozen_map(value_type: Any) -> Any:
+    return Annotated[
+        Mapping[str, value_type],
+        AfterValidator(_freeze),
+        PlainSerializer(lambda m: dict(m), return_type=dict),
+    ]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# -- values ---------------------------------------------------------------------------
+
+
+def _plain_value(value: Any, where: str) -> Any:
+    """A TOML value as the Python value an estimator gets (``"None"`` becomes None)."""
+    if isinstance(value, str):
+        return None if value == NONE_TOKEN else value
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list):
+        # Nested lists become tuples: hashable, and what sklearn takes for sizes.
+        return tuple(_plain_value(v, where) for v in value)
+    if isinstance(value, dict):
+        return {str(k): _plain_value(v, where) for k, v in value.items()}
+    raise _At(where, f"unsupported value {value!r} ({type(value).__name__})")
+
+
+def _fmt(x: float) -> str:
+    """A number as a person wrote it: ``-1`` rather than ``-1.0``."""
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+# -- the sections ---------------------------------------------------------------------
+
+
+class DataSettings(_Model):
+    """``[data]``: a CSV with a target column (and optional held-out CSV), or a dataset."""
+
+    train: Path | None = None
+    test: Path | None = None
+    target: str | None = None
+    dataset: Literal["breast_cancer", "diabetes", "digits", "iris", "wine"] | None = None
+    drop: tuple[str, ...] = ()
+    test_size: float | None = Field(default=None, gt=0, lt=1)
+    split_seed: int = 0
+
+    @field_validator("train", "test")
+    @classmethod
+    def _relative_to_study_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        # Paths in a study file mean "beside the study file", wherever the shell is.
+        if path is None:
+            return None
+        base = (info.context or {}).get("base_dir")
+        path = path.expanduser()
+        if base is not None and not path.is_absolute():
+            path = Path(base) / path
+        return path.resolve()
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSettings:
+        if self.train is None and self.dataset is None:
+            raise ValueError(
+                'give train = "file.csv" with target = "column", or dataset = "wine"'
+            )
+        if self.train is not None and self.dataset is not None:
+            raise _At("dataset", "give either train (a CSV) or dataset, not both")
+        if self.train is not None and self.target is None:
+            raise _At("target", "missing required key: the column to predict")
+        if self.dataset is not None:
+            for key in ("test", "target"):
+                if getattr(self, key) is not None:
+                    raise _At(key, f"not used with dataset = {json.dumps(self.dataset)}")
+        if self.test is not None and self.test_size is not None:
+            raise _At("test_size", "give either test (a held-out CSV) or test_size, not both")
+        return self
+
+
+class EstimatorSettings(_Model):
+    """``[estimator]``: an import path and fixed parameters."""
+
+    class_path: str = Field(alias="class")
+    params: _frozen_map(Any) = Field(default_factory=dict)
+
+    @field_validator("class_path")
+    @classmethod
+    def _dotted(cls, path: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+", path):
+            raise ValueError(
+                f'expected an import path such as "sklearn.linear_model.LogisticRegression", '
+                f"got {json.dumps(path)}"
+            )
+        return path
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _values(cls, params: Any) -> Any:
+        if not isinstance(params, dict):
+            return params  # pydantic reports the wrong type
+        return {k: _plain_value(v, str(k)) for k, v in params.items()}
+
+
+class PreprocessSettings(_Model):
+    """``[preprocess]``: impute, scale and one-hot encode before the estimator.
+
+    Numeric columns: ``SimpleImputer(strategy=numeric_impute)`` then (``scale``)
+    ``StandardScaler``; other columns: the most frequent value, then
+    ``OneHotEncoder(handle_unknown="ignore")``.
+    """
+
+    numeric_impute: Literal["mean", "median", "most_frequent"] = "median"
+    scale: bool = True
+    max_categories: int | None = Field(default=None, ge=2)
+
+
+class SpaceEntry(_Model):
+    """One line of ``[space]``: a list of values, a helper that makes one, or a range."""
+
+    values: tuple[Any, ...] | None = None
+    logspace: list[float] | None = None
+    linspace: list[float] | None = None
+    range: list[int] | None = None
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    type: Literal["float", "int"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_form(cls, data: Any) -> Any:
+        if isinstance(data, list):
+            return {"values": data}
+        if not isinstance(data, dict):
+            raise ValueError(
+                "expected a list of values, a helper such as {logspace = [-4, 4, 20]}, "
+                f"or a range such as {{low = 0.1, high = 10}}; got {json.dumps(data)}"
+            )
+        return data
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _plain(cls, values: Any) -> Any:
+        if isinstance(values, list):
+            return tuple(_plain_value(v, "values") for v in values)
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SpaceEntry:
+        given = [k for k in ("values", "logspace", "linspace", "range") if getattr(self, k)
+                 is not None]
+        is_range = self.low is not None or self.high is not None
+        if len(given) + is_range != 1:
+            forms = [*given, *(["low/high"] if is_range else [])]
+            raise ValueError(
+                "give exactly one of: a list, logspace, linspace, range, or low and high"
+                + (f"; got {', '.join(forms)}" if forms else "")
+            )
+        if self.values is not None and not self.values:
+            raise ValueError("empty list: give at least one value")
+        for helper in ("logspace", "linspace"):
+            spec = getattr(self, helper)
+            if spec is not None and (len(spec) != 3 or spec[2] < 1 or spec[2] != int(spec[2])):
+                raise ValueError(
+                    f"{helper} needs [start, stop, count] with count >= 1, e.g. "
+                    f"{helper} = [-4, 4, 20]; got {json.dumps(spec)}"
+                )
+        if self.range is not None:
+            if not 1 <= len(self.range) <= 3 or (len(self.range) == 3 and self.range[2] == 0):
+                raise ValueError(
+                    "range needs [stop], [start, stop] or [start, stop, step] (step != 0), "
+                    f"as Python's range; got {json.dumps(self.range)}"
+                )
+            if not list(range(*self.range)):
+                raise ValueError(f"range {json.dumps(self.range)} is empty")
+        if is_range:
+            self._check_range()
+        elif self.log or self.step is not None or self.type is not None:
+            raise ValueError("log, step and type go with low and high")
+        return self
+
+    def _check_range(self) -> None:
+        if self.low is None or self.high is None:
+            missing = "low" if self.low is None else "high"
+            raise _At(missing, "missing required key (a range needs low and high)")
+        low, high = self.low, self.high
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"low and high must be finite, got low={_fmt(low)}, high={_fmt(high)}")
+        if low > high:
+            raise ValueError(f"low must be <= high, got low={_fmt(low)}, high={_fmt(high)}")
+        if self.log and low <= 0:
+            raise ValueError(f"log scale needs low > 0, got {_fmt(low)}")
+        if self.step is not None and self.step <= 0:
+            raise _At("step", f"must be > 0, got {_fmt(self.step)}")
+        if self.step is not None and self.log:
+            raise ValueError("give either log = true or a step, not both")
+        if self.type == "int":
+            for key, value in (("low", low), ("high", high), ("step", self.step)):
+                if value is not None and value != int(value):
+                    raise _At(key, f"must be a whole number for type = \"int\", got {_fmt(value)}")
+
+    @property
+    def is_list(self) -> bool:
+        """Whether this entry is an explicit list (a list or a helper making one)."""
+        return self.low is None
+
+
+class Strategy(str, enum.Enum):
+    """How the search picks points: exhaustively, at random, or model-based."""
+
+    GRID = "grid"
+    RANDOM = "random"
+    SOBOL = "sobol"
+    TPE = "tpe"
+
+
+class SearchSettings(_Model):
+    """``[search]``: how to search and how to score."""
+
+    strategy: Strategy
+    n_trials: int | None = Field(default=None, ge=1, validate_default=True)
+    cv: int = Field(default=5, ge=2)
+    scoring: str | None = None
+    seed: int | None = None
+    n_jobs: int = 1
+
+    @field_validator("n_trials")
+    @classmethod
+    def _trials_fit_strategy(cls, n_trials: int | None, info: ValidationInfo) -> int | None:
+        strategy = info.data.get("strategy")
+        if strategy is Strategy.GRID and n_trials is not None:
+            raise ValueError("grid search runs every point of the space; remove n_trials")
+        if strategy not in (None, Strategy.GRID) and n_trials is None:
+            raise ValueError(f'missing required key for strategy = "{strategy.value}"')
+        return n_trials
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _jobs(cls, n_jobs: int) -> int:
+        if n_jobs == 0:
+            raise ValueError("must not be 0: use 1 for one process, -1 for every core")
+        return n_jobs
+
+
+class Settings(_Model):
+    """A whole study file, validated. Paths in it are absolute.
+
+    >>> settings = parse_settings('''
+    ... [data]
+    ... dataset = "iris"
+    ... [estimator]
+    ... class = "sklearn.svm.SVC"
+    ... [space]
+    ... C = [0.1, 1, 10]
+    ... [search]
+    ... strategy = "grid"
+    ... ''', name="demo")
+    >>> settings.name, settings.space["C"].values, settings.search.cv
+    ('demo', (0.1, 1, 10), 5)
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=200)
+    description: str = ""
+    storage: str | None = None
+    data: DataSettings
+    estimator: EstimatorSettings
+    preprocess: PreprocessSettings | None = None
+    space: _frozen_map(SpaceEntry)
+    search: SearchSettings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_name(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and "name" not in data:
+            default = (info.context or {}).get("default_name")
+            if default is not None:
+                data = {"name": default, **data}
+        return data
+
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, storage: str | None, info: ValidationInfo) -> str | None:
+        if storage is None:
+            return None
+        return normalize_storage(storage, (info.context or {}).get("base_dir") or Path.cwd())
+
+    @field_validator("space")
+    @classmethod
+    def _names(cls, space: Mapping[str, SpaceEntry]) -> Mapping[str, SpaceEntry]:
+        if not space:
+            raise ValueError("empty: name at least one parameter to tune, e.g. C = [0.1, 1, 10]")
+        for name in space:
+            if not re.fullmatch(r"[A-Za-z_]\w*", name):
+                raise _At(name, "not a parameter name")
+        return space
+
+
+# -- loading --------------------------------------------------------------------------
+
+
+def normalize_storage(storage: str, base_dir: Path) -> str:
+    """A storage URL with a relative SQLite path made absolute against ``base_dir``.
+
+    A bare file path is read as a SQLite database.
+
+    >>> normalize_storage("runs.db", Path("/data"))
+    'sqlite:////data/runs.db'
+    >>> normalize_storage("sqlite:///runs.db", Path("/data"))
+    'sqlite:////data/runs.db'
+    >>> normalize_storage("postgresql://u@host/db", Path("/data"))
+    'postgresql://u@host/db'
+    """
+    if "://" not in storage:
+        storage = "sqlite:///" + storage
+    prefix, sep, rest = storage.partition(":///")
+    if sep and prefix.split("+")[0] == "sqlite" and rest and rest != ":memory:":
+        path = Path(rest).expanduser()
+        if not path.is_absolute():
+            path = Path(base_dir) / path
+        return f"{prefix}:///{path.resolve()}"
+    return storage
+
+
+def parse_settings(text: str, *, name: str, base_dir: Path | None = None) -> Settings:
+    """Validate the TOML ``text`` of a study file; ``name`` is the default study name.
+
+    Raises :class:`ConfigError` for the first mistake (TOML syntax included).
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("", f"not valid TOML: {exc}") from None
+    context = {"base_dir": base_dir, "default_name": _safe_name(name)}
+    try:
+        return Settings.model_validate(raw, context=context)
+    except ValidationError as exc:
+        raise _first_error(exc, raw) from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a study file; relative paths in it are relative to it.
+
+    >>> load_settings("/nonexistent/study.toml")
+    Traceback (most recent call last):
+    ...
+    tunesmith.cli._config.ConfigError: cannot read the study file: ...
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError("", f"cannot read the study file: {reason}") from None
+    return parse_settings(text, name=path.stem, base_dir=path.resolve().parent)
+
+
+def _safe_name(stem: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", stem).lstrip("_.-")
+    return name or "study"
+
+
+# -- error messages -------------------------------------------------------------------
+
+# Which model sits at which key, to list the keys an unknown key could have been.
+_SECTIONS: dict[str, type[_Model]] = {
+    "": Settings,
+    "data": DataSettings,
+    "estimator": EstimatorSettings,
+    "preprocess": PreprocessSettings,
+    "search": SearchSettings,
+    "space.*": SpaceEntry,
+}
+
+
+def _first_error(exc: ValidationError, raw: Any) -> ConfigError:
+    """The first of pydantic's errors as one ``key: message`` line."""
+    errors = exc.errors(include_url=False)
+    # A misspelt key ("[serach]") also makes the real one missing: name the cause first.
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+    error = errors[0]
+    loc = [p for p in error["loc"] if p != "[key]"]
+    ctx = error.get("ctx") or {}
+    cause = ctx.get("error")
+    kind = error["type"]
+    if isinstance(cause, _At):
+        loc = [*loc, *cause.key.split(".")]
+        message = cause.message
+    elif kind == "extra_forbidden":
+        message = _unknown_key_message(loc)
+    elif kind == "missing":
+        message = "missing required key"
+    elif kind in ("value_error", "assertion_error"):
+        message = str(cause) if cause is not None else error["msg"]
+    else:
+        message = _TYPE_MESSAGES.get(kind) or error["msg"].replace("Input should be", "must be")
+        message = f"{message}, got {_shown(error.get('input'))}"
+    if len(errors) > 1:
+        more = len(errors) - 1
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(_key(loc), message)
+
+
+_TYPE_MESSAGES = {
+    "int_parsing": "must be an integer",
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "mapping_type": "must be a table",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+}
+
+
+def _key(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _shown(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _unknown_key_message(loc: list[Any]) -> str:
+    parent = [str(p) for p in loc[:-1]]
+    section = "space.*" if parent[:1] == ["space"] and len(parent) == 2 else ".".join(parent)
+    model = _SECTIONS.get(section)
+    if model is None:
+        return "unknown key"
+    valid = sorted(f.alias or name for name, f in model.model_fields.items())
+    close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown key{hint}; expected one of: {', '.join(valid)}"

@@ -1,0 +1,278 @@
+"""``studies``, ``show``, ``trials``, ``best``, ``delete``: read a storage, never search.
+
+These read through the public :class:`~tunesmith.storage.Storage` interface only, so
+they work on any backend and while a run is writing to the same database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from tunesmith.cli._config import ConfigError
+from tunesmith.cli._output import (
+    Output,
+    failure_summary,
+    format_value,
+    param_text,
+    params_text,
+    state_counts,
+    states_text,
+    trial_dict,
+    trials_csv_rows,
+)
+from tunesmith.cli._run import PLANNED_ATTR, RESULT_ATTR, SETTINGS_ATTR, best_trial
+from tunesmith.exceptions import StudyNotFoundError
+from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.storage import Storage, open_storage
+
+__all__ = ["cmd_best", "cmd_delete", "cmd_show", "cmd_studies", "cmd_trials", "open_existing"]
+
+_TOP = 10
+
+
+def open_existing(url: str) -> Storage:
+    """Open a storage that must already exist (a SQLite file is not created by looking).
+
+    >>> open_existing("sqlite:////nonexistent/runs.db")
+    Traceback (most recent call last):
+    ...
+    tunesmith.cli._config.ConfigError: storage: no database at /nonexistent/runs.db
+    """
+    prefix, sep, rest = url.partition(":///")
+    is_file = sep and prefix.split("+")[0] == "sqlite" and rest and rest != ":memory:"
+    if is_file and not Path(rest).is_file():
+        raise ConfigError("storage", f"no database at {rest}")
+    return open_storage(url)
+
+
+def _study_id(storage: Storage, name: str, url: str) -> int:
+    try:
+        return storage.study_id(name)
+    except StudyNotFoundError:
+        names = [s.name for s in storage.list_studies()]
+        known = f"; studies there: {', '.join(names)}" if names else "; it holds no study"
+        raise ConfigError("", f"no study named {name!r} in {url}{known}") from None
+
+
+def cmd_studies(storage: Storage, out: Output) -> int:
+    """Every study in the storage, with its progress and best value."""
+    summaries = storage.list_studies()
+    rows = [
+        {
+            "name": s.name,
+            "direction": s.direction.value,
+            "n_trials": s.n_trials,
+            "n_complete": s.n_complete,
+            "best_value": s.best_value,
+            "created_at": s.created_at,
+        }
+        for s in summaries
+    ]
+    if out.fmt == "json":
+        out.json(rows)
+    elif out.fmt == "csv":
+        columns = list(rows[0]) if rows else ["name", "direction", "n_trials", "n_complete",
+                                               "best_value", "created_at"]
+        out.csv(columns, ([r[c] for c in columns] for r in rows))
+    else:
+        table = Table(header_style="bold")
+        for column, justify in (("study", "left"), ("direction", "left"), ("trials", "right"),
+                                ("complete", "right"), ("best", "right"),
+                                ("created", "left")):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for s in summaries:
+            created = "" if s.created_at is None else s.created_at.strftime("%Y-%m-%d %H:%M")
+            table.add_row(s.name, s.direction.value, str(s.n_trials), str(s.n_complete),
+                          format_value(s.best_value), created)
+        if summaries:
+            out.print(table)
+        else:
+            out.info("no studies in this storage yet")
+    return 0
+
+
+def _ranked(trials: list[FrozenTrial], direction: Direction) -> list[FrozenTrial]:
+    """Complete trials, best first; ties by candidate order, as scikit-learn ranks."""
+    complete = [t for t in trials if t.is_complete]
+    sign = -1.0 if direction is Direction.MAXIMIZE else 1.0
+
+    def key(t: FrozenTrial) -> tuple[float, int, int]:
+        order = t.candidate if t.candidate is not None else t.number
+        return (sign * float(t.value), order, t.number)  # type: ignore[arg-type]
+
+    return sorted(complete, key=key)
+
+
+def _best(trials: list[FrozenTrial], direction: Direction) -> FrozenTrial | None:
+    if direction is Direction.MAXIMIZE:
+        return best_trial(trials)
+    ranked = _ranked(trials, direction)
+    return ranked[0] if ranked else None
+
+
+def cmd_show(storage: Storage, name: str, url: str, out: Output) -> int:
+    """Settings, progress, the best trial and the top ten of one study."""
+    study_id = _study_id(storage, name, url)
+    attrs = storage.study_attrs(study_id)
+    direction = storage.study_direction(study_id)
+    trials = storage.trials(study_id)
+    ranked = _ranked(trials, direction)
+    best = ranked[0] if ranked else None
+    settings = attrs.get(SETTINGS_ATTR)
+    result = attrs.get(RESULT_ATTR) or {}
+    planned = attrs.get(PLANNED_ATTR)
+    if out.fmt == "json":
+        out.json({
+            "name": name,
+            "storage": url,
+            "direction": direction.value,
+            "settings": settings,
+            "planned": planned,
+            "states": state_counts(trials),
+            "best": None if best is None else trial_dict(best),
+            "result": result or None,
+            "top": [trial_dict(t) for t in ranked[:_TOP]],
+        })
+        return 0
+    label = result.get("scoring") or (settings or {}).get("search", {}).get("scoring") or "value"
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("study", name)
+    grid.add_row("storage", url)
+    for key, value in _settings_lines(settings, attrs, direction):
+        grid.add_row(key, value)
+    done = sum(t.state.is_finished for t in trials)
+    progress = f"{done} of {planned} trials finished" if planned else f"{done} trials finished"
+    grid.add_row("progress", f"{progress} ({states_text(trials)})")
+    if best is not None:
+        grid.add_row(f"best {label}", f"{format_value(best.value)}  (trial {best.number})")
+        grid.add_row("best params", params_text(best.params))
+    if result.get("test_score") is not None:
+        grid.add_row(f"held-out {label}",
+                     f"{format_value(result['test_score'])} on {result.get('n_test')} rows "
+                     f"({result.get('test_source')})")
+    out.print(grid)
+    if ranked:
+        out.print()
+        out.print(out.trials_table(ranked[:_TOP], title=f"Top {min(_TOP, len(ranked))}",
+                                   value_label=label, show_message=False))
+    failed = [t for t in trials if t.state in (TrialState.FAILED, TrialState.SKIPPED)]
+    if failed:
+        out.print()
+        out.print(failure_summary(failed))
+    return 0
+
+
+def _settings_lines(settings: dict[str, Any] | None, attrs: dict[str, Any],
+                    direction: Direction) -> list[tuple[str, str]]:
+    if not settings:
+        lines = [("direction", direction.value)]
+        if "sampler" in attrs:
+            lines.append(("sampler", str(attrs["sampler"])))
+        return lines
+    data, search = settings.get("data", {}), settings.get("search", {})
+    source = data.get("dataset") or Path(str(data.get("train"))).name
+    if data.get("target"):
+        source += f" (target {data['target']})"
+    estimator = settings.get("estimator", {})
+    fixed = params_text(estimator.get("params") or {})
+    model = estimator.get("class", "?") + (f"  {fixed}" if fixed else "")
+    if settings.get("preprocess") is not None:
+        model = "preprocessing + " + model
+    space = "; ".join(f"{name} {_entry_text(entry)}"
+                      for name, entry in settings.get("space", {}).items())
+    search_text = (f"{search.get('strategy')}"
+                   + (f", {search['n_trials']} trials" if search.get("n_trials") else "")
+                   + f", cv={search.get('cv')}, scoring={search.get('scoring') or 'default'}"
+                   + (f", seed={search['seed']}" if search.get("seed") is not None else ""))
+    return [("data", source), ("estimator", model), ("space", space), ("search", search_text)]
+
+
+def _entry_text(entry: dict[str, Any]) -> str:
+    """A stored ``[space]`` entry, short: ``[l1, l2]``, ``logspace(-4, 4, 20)``,
+    ``0.01..1000 log``.
+
+    >>> _entry_text({"values": ["l1", None]}), _entry_text({"low": 1, "high": 9, "type": "int"})
+    ('[l1, None]', '1..9 int')
+    """
+    if entry.get("values") is not None:
+        values = [param_text(v) for v in entry["values"]]
+        shown = values if len(values) <= 8 else [*values[:7], "..."]
+        return "[" + ", ".join(shown) + "]"
+    for helper in ("logspace", "linspace", "range"):
+        if entry.get(helper) is not None:
+            return f"{helper}({', '.join(param_text(v) for v in entry[helper])})"
+    text = f"{param_text(entry.get('low'))}..{param_text(entry.get('high'))}"
+    if entry.get("log"):
+        text += " log"
+    if entry.get("step") is not None:
+        text += f" step {param_text(entry['step'])}"
+    if entry.get("type") == "int":
+        text += " int"
+    return text
+
+
+def cmd_trials(storage: Storage, name: str, url: str, out: Output,
+               states: list[str] | None = None) -> int:
+    """Every trial of a study, as a table, CSV or JSON."""
+    study_id = _study_id(storage, name, url)
+    wanted = None if not states else [TrialState.parse(s) for s in states]
+    trials = storage.trials(study_id, states=wanted)
+    if out.fmt == "json":
+        out.json([trial_dict(t) for t in trials])
+    elif out.fmt == "csv":
+        out.csv(*trials_csv_rows(trials))
+    else:
+        label = ((storage.study_attrs(study_id).get(RESULT_ATTR) or {}).get("scoring")
+                 or "value")
+        out.print(out.trials_table(trials, value_label=label))
+    return 0
+
+
+def cmd_best(storage: Storage, name: str, url: str, out: Output) -> int:
+    """The best trial's value and parameters (exit 1 when none has completed)."""
+    study_id = _study_id(storage, name, url)
+    best = _best(storage.trials(study_id), storage.study_direction(study_id))
+    if best is None:
+        out.error(f"study {name!r} has no complete trial yet")
+        return 1
+    result = storage.study_attrs(study_id).get(RESULT_ATTR) or {}
+    if out.fmt == "json":
+        data = trial_dict(best)
+        data["test_score"] = result.get("test_score")
+        out.json(data)
+    elif out.fmt == "csv":
+        out.csv(*trials_csv_rows([best]))
+    else:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        grid.add_row("trial", str(best.number))
+        grid.add_row(result.get("scoring") or "value", format_value(best.value))
+        for key, value in best.params.items():
+            grid.add_row(key, param_text(value))
+        if result.get("test_score") is not None:
+            grid.add_row("held-out", format_value(result["test_score"]))
+        out.print(grid)
+    return 0
+
+
+def cmd_delete(storage: Storage, name: str, url: str, out: Output, *, yes: bool,
+               interactive: bool) -> int:
+    """Delete a study and its trials; asks first unless ``yes``."""
+    study_id = _study_id(storage, name, url)
+    n = len(storage.trials(study_id))
+    if not yes:
+        if not interactive:
+            raise ConfigError("", f"not deleting study {name!r} ({n} trials) without --yes")
+        answer = input(f"delete study {name!r} and its {n} trials from {url}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            out.info("nothing deleted")
+            return 1
+    storage.delete_study(study_id)
+    out.info(f"deleted study {name!r} ({n} trials)")
+    return 0

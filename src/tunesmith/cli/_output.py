@@ -1,0 +1,330 @@
+"""What the CLI prints: rich tables for people, JSON and CSV for programs.
+
+Results go to stdout, everything else (what is happening, the progress bar, errors) to
+stderr, so ``tunesmith trials NAME --format csv > trials.csv`` captures only the table.
+``--quiet`` keeps stderr free of everything but errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tunesmith.records import FrozenTrial, TrialState
+
+if TYPE_CHECKING:  # the run module never imports this one back
+    from tunesmith.cli._run import RunOutcome
+
+__all__ = ["Output", "format_value", "params_text", "print_outcome", "trial_dict"]
+
+
+def format_value(value: float | None) -> str:
+    """A score as the summaries print it: five decimals, or six significant digits
+    for large magnitudes.
+
+    >>> format_value(0.8586648), format_value(-31234.5678), format_value(None)
+    ('0.85866', '-31234.6', '-')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    value = float(value)
+    return f"{value:.5f}" if abs(value) < 1e4 else f"{value:.6g}"
+
+
+def param_text(value: Any) -> str:
+    """One parameter value for a table cell: numbers short, strings bare.
+
+    >>> param_text(29.763514416313132), param_text("l1"), param_text(None)
+    ('29.7635', 'l1', 'None')
+    """
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return param_text(value.item())  # numpy scalars
+    return str(value)
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    """Parameters on one line, as ``C=1 penalty=l1``.
+
+    >>> params_text({"C": 1, "penalty": "l1"})
+    'C=1 penalty=l1'
+    """
+    return " ".join(f"{k}={param_text(v)}" for k, v in params.items())
+
+
+def json_safe(value: Any) -> Any:
+    """A value that ``json.dumps`` accepts: numpy scalars unwrapped, NaN as null.
+
+    >>> json_safe({"a": (1, float("nan"))})
+    {'a': [1, None]}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return json_safe(value.item())
+    return str(value)
+
+
+def trial_dict(trial: FrozenTrial) -> dict[str, Any]:
+    """A trial as JSON output shows it."""
+    return json_safe({
+        "number": trial.number,
+        "state": trial.state.value,
+        "value": trial.value,
+        "params": dict(trial.params),
+        "candidate": trial.candidate,
+        "duration_s": trial.duration,
+        "started_at": trial.started_at,
+        "finished_at": trial.finished_at,
+        "message": trial.message,
+        "attrs": dict(trial.attrs),
+    })
+
+
+def state_counts(trials: Iterable[FrozenTrial]) -> dict[str, int]:
+    """How many trials are in each state, in the order states are listed."""
+    counts = Counter(t.state for t in trials)
+    return {s.value: counts[s] for s in TrialState if counts[s]}
+
+
+def states_text(trials: Sequence[FrozenTrial]) -> str:
+    """``84 complete, 56 skipped``."""
+    counts = state_counts(trials)
+    return ", ".join(f"{n} {state}" for state, n in counts.items()) or "no trials"
+
+
+class Output:
+    """Where and how to print: ``fmt`` is ``table``, ``json`` or ``csv``.
+
+    >>> import io
+    >>> out = Output(fmt="json", stdout=io.StringIO())
+    >>> out.json({"a": 1}); out.stdout.getvalue()
+    '{\\n  "a": 1\\n}\\n'
+    """
+
+    def __init__(self, *, fmt: str = "table", quiet: bool = False,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.fmt = fmt
+        self.quiet = quiet
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        # Piped output keeps whole rows instead of wrapping at 80 columns.
+        self.console = Console(file=self.stdout, width=None if _is_tty(self.stdout) else 200,
+                               highlight=False, soft_wrap=False)
+        self.err_console = Console(file=self.stderr, highlight=False,
+                                   width=None if _is_tty(self.stderr) else 200)
+
+    # -- channels -------------------------------------------------------------------
+
+    def info(self, text: str) -> None:
+        """A note on stderr about what is happening; silent with --quiet."""
+        if not self.quiet:
+            self.err_console.print(text, markup=False)
+
+    def error(self, text: str) -> None:
+        """An error on stderr, one line, always."""
+        print(f"error: {text}", file=self.stderr)
+
+    def json(self, data: Any) -> None:
+        print(json.dumps(json_safe(data), indent=2), file=self.stdout)
+
+    def csv(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+        self.stdout.write(buffer.getvalue())
+
+    def print(self, renderable: Any = "") -> None:
+        self.console.print(renderable)
+
+    # -- shared pieces --------------------------------------------------------------
+
+    def trials_table(self, trials: Sequence[FrozenTrial], *, title: str | None = None,
+                     value_label: str = "value", show_message: bool = True) -> Table:
+        """Trials as a table: number, state, value, one column per parameter."""
+        names = _param_names(trials)
+        table = Table(title=title, title_justify="left", header_style="bold")
+        table.add_column("#", justify="right")
+        table.add_column("state")
+        table.add_column(value_label, justify="right")
+        table.add_column("± std", justify="right", style="dim")
+        for name in names:
+            table.add_column(name)
+        table.add_column("time", justify="right", style="dim")
+        if show_message:
+            table.add_column("message", overflow="ellipsis", max_width=60)
+        for t in trials:
+            std = fold_std(t)
+            row = [
+                str(t.number),
+                Text(t.state.value, style=_STATE_STYLE.get(t.state, "")),
+                format_value(t.value),
+                "" if std is None else format_value(std),
+                *(param_text(t.params[n]) if n in t.params else "" for n in names),
+                "" if t.duration is None else f"{t.duration:.2f}s",
+            ]
+            if show_message:
+                row.append(t.message or "")
+            table.add_row(*row)
+        return table
+
+
+def fold_std(trial: FrozenTrial) -> float | None:
+    """The standard deviation of a trial's fold scores (as ``std_test_score``), if stored.
+
+    >>> fold_std(FrozenTrial(0, TrialState.COMPLETE, attrs={"test_scores": [0.5, 0.7]}))
+    0.1
+    """
+    scores = (trial.attrs or {}).get("test_scores")
+    if not scores or not all(isinstance(s, int | float) for s in scores):
+        return None  # absent, or several metrics per fold
+    mean = sum(scores) / len(scores)
+    return round(math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores)), 12)
+
+
+_STATE_STYLE = {
+    TrialState.COMPLETE: "green",
+    TrialState.FAILED: "red",
+    TrialState.SKIPPED: "dim",
+    TrialState.PRUNED: "yellow",
+    TrialState.RUNNING: "cyan",
+}
+
+
+def _param_names(trials: Sequence[FrozenTrial]) -> list[str]:
+    names: dict[str, None] = {}
+    for t in trials:
+        for name in t.params:
+            names.setdefault(name, None)
+    return list(names)
+
+
+def failure_summary(failed: Sequence[FrozenTrial], *, limit: int | None = None) -> Table:
+    """Failures grouped by message, most frequent first (as scikit-learn warns)."""
+    groups: dict[tuple[str, str], int] = {}
+    for t in failed:
+        key = (t.state.value, t.message or "(no message)")
+        groups[key] = groups.get(key, 0) + 1
+    table = Table(title="Not completed", title_justify="left", header_style="bold")
+    table.add_column("trials", justify="right")
+    table.add_column("state")
+    table.add_column("why", overflow="fold", max_width=100)
+    ordered = sorted(groups.items(), key=lambda kv: -kv[1])
+    for (state, message), n in ordered[:limit]:
+        table.add_row(str(n), state, message)
+    if limit is not None and len(ordered) > limit:
+        table.add_row("", "", f"... and {len(ordered) - limit} more kinds (tunesmith show)")
+    return table
+
+
+def trials_csv_rows(trials: Sequence[FrozenTrial]) -> tuple[list[str], list[list[Any]]]:
+    """Columns and rows of ``tunesmith trials --format csv``."""
+    names = _param_names(trials)
+    columns = ["number", "state", "value", *names, "duration_s", "message"]
+    rows = [
+        [t.number, t.state.value, "" if t.value is None else repr(float(t.value)),
+         *(_csv_value(t.params.get(n, "")) for n in names),
+         "" if t.duration is None else f"{t.duration:.3f}", t.message or ""]
+        for t in trials
+    ]
+    return columns, rows
+
+
+def _csv_value(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    return repr(value) if isinstance(value, float) else value
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def print_outcome(out: Output, outcome: RunOutcome, *, show_command: str | None = None) -> None:
+    """The end-of-run summary: a table for people, one JSON object with --format json."""
+    trials = outcome.trials
+    best = outcome.best
+    if out.fmt == "json":
+        out.json({
+            "study": outcome.name,
+            "storage": outcome.storage,
+            "strategy": outcome.strategy.value,
+            "scoring": outcome.scoring,
+            "n_trials": len(trials),
+            "states": state_counts(trials),
+            "best": trial_dict(best),
+            "best_value": best.value,
+            "best_params": dict(best.params),
+            "test_score": outcome.test_score,
+            "test_source": outcome.test_source,
+            "n_test": outcome.n_test,
+            "n_train": outcome.n_train,
+            "resumed_from": outcome.resumed_from,
+            "elapsed_s": round(outcome.elapsed, 3),
+        })
+        return
+    if out.quiet:  # scripts: one line, no table
+        held_out = "" if outcome.test_score is None else \
+            f", held-out {format_value(outcome.test_score)}"
+        print(f"best cv {outcome.scoring} {format_value(best.value)}{held_out}: "
+              f"{params_text(best.params)}", file=out.stdout)
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("study", f"{outcome.name}  ({outcome.strategy.value} search)")
+    grid.add_row("trials", f"{len(trials)} ({states_text(trials)})")
+    grid.add_row(f"best cv {outcome.scoring}",
+                 f"{format_value(best.value)}  (trial {best.number})")
+    grid.add_row("best params", params_text(best.params))
+    if outcome.test_score is not None:
+        grid.add_row(f"held-out {outcome.scoring}",
+                     f"{format_value(outcome.test_score)} on {outcome.n_test} rows "
+                     f"({outcome.test_source}), refit on {outcome.n_train} rows")
+    took = f"{outcome.elapsed:.1f} s"
+    if outcome.resumed_from:
+        took += f" (resumed: {outcome.resumed_from} trials were already done)"
+    grid.add_row("time", took)
+    grid.add_row("storage", outcome.storage)
+    out.print(grid)
+    ranked = sorted((t for t in trials if t.is_complete),
+                    key=lambda t: (-float(t.value),  # type: ignore[arg-type]
+                                   t.candidate if t.candidate is not None else t.number))
+    if len(ranked) > 1:
+        out.print()
+        out.print(out.trials_table(ranked[:5], title="Top 5", value_label=outcome.scoring,
+                                   show_message=False))
+    failed = [t for t in trials if t.state in (TrialState.FAILED, TrialState.SKIPPED)]
+    if failed:
+        out.print()
+        out.print(failure_summary(failed, limit=3))
+    if show_command:
+        out.print()
+        out.print(Text(f"Look again later: {show_command}", style="dim"))

@@ -1,0 +1,407 @@
+"""``tunesmith run STUDY.toml``: load the data, search, refit, score the held-out set.
+
+Two kinds of search sit behind one interface (:class:`_Search`):
+
+* a list-form space under ``grid`` or ``random`` runs through the scikit-learn drop-ins
+  (``tunesmith.sklearn.GridSearchCV`` / ``RandomizedSearchCV``), so the candidates,
+  folds and scores are exactly scikit-learn's: a study file reproduces a notebook;
+* anything else (``sobol``, ``tpe``, ``random`` over continuous ranges) runs a native
+  :class:`~tunesmith.Study` whose objective is the same cross-validation.
+
+Everything around the search is shared: the storage and its resume check, the refit on
+the whole training set, the held-out score, and the record the inspect commands read.
+Both searches store each trial as it finishes, so a run killed at any moment resumes
+where it stopped: finished trials are read back, never recomputed.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv, cross_validate
+
+from tunesmith.cli._build import Problem, build_problem
+from tunesmith.cli._config import ConfigError, Settings, Strategy
+from tunesmith.cli._data import Dataset, load_data
+from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.storage import Storage, open_storage
+from tunesmith.study import Study
+from tunesmith.trial import Trial
+
+__all__ = ["CVObjective", "RunOutcome", "best_trial", "default_storage", "run_study"]
+
+# Study attributes the CLI writes (JSON): what `show` prints and what a resume checks.
+SETTINGS_ATTR = "cli_settings"
+FINGERPRINT_ATTR = "cli_fingerprint"
+PLANNED_ATTR = "cli_planned"
+RESULT_ATTR = "cli_result"
+
+# Settings that may change between a run and its resume without changing any result.
+_VOLATILE = {("name",), ("description",), ("storage",), ("search", "n_jobs")}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one ``tunesmith run`` did, for the summary and for ``--format json``."""
+
+    name: str
+    storage: str
+    strategy: Strategy
+    scoring: str
+    planned: int | None
+    trials: list[FrozenTrial]
+    best: FrozenTrial
+    test_score: float | None
+    test_source: str | None
+    n_test: int
+    n_train: int
+    resumed_from: int
+    elapsed: float
+
+
+def default_storage(study_file: Path) -> str:
+    """The SQLite file beside a study file, named after it.
+
+    >>> default_storage(Path("/work/examples/quickstart.toml"))
+    'sqlite:////work/examples/quickstart.db'
+    """
+    path = Path(study_file).resolve()
+    return f"sqlite:///{path.with_suffix('.db')}"
+
+
+def best_trial(trials: list[FrozenTrial]) -> FrozenTrial | None:
+    """The complete trial with the highest value; ties go to the earliest candidate,
+    as scikit-learn's ``best_index_`` does (then to the earliest trial).
+
+    >>> t = [FrozenTrial(0, TrialState.COMPLETE, value=0.5, candidate=3),
+    ...      FrozenTrial(1, TrialState.COMPLETE, value=0.5, candidate=1)]
+    >>> best_trial(t).number
+    1
+    """
+    complete = [t for t in trials if t.is_complete]
+    if not complete:
+        return None
+
+    def key(t: FrozenTrial) -> tuple[float, int, int]:
+        order = t.candidate if t.candidate is not None else t.number
+        return (-float(t.value), order, t.number)  # type: ignore[arg-type]
+
+    return min(complete, key=key)
+
+
+class CVObjective:
+    """The mean cross-validated score of an estimator with a trial's parameters.
+
+    The folds are ``check_cv(cv, y, classifier=...)``, as in scikit-learn's searches,
+    so a native study and a ``GridSearchCV`` score a point identically. A fit that
+    fails raises, and the study records the trial as FAILED with the message.
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from tunesmith import Study
+    >>> X, y = load_iris(return_X_y=True)
+    >>> study = Study(space={"C": [0.1, 1.0]}, sampler="grid", direction="maximize")
+    >>> study.optimize(CVObjective(SVC(), X, y, cv=5, scoring="accuracy"))
+    >>> study.best_params, round(study.best_value, 4)
+    ({'C': 1.0}, 0.9667)
+    """
+
+    def __init__(self, estimator: BaseEstimator, X: Any, y: Any, *, cv: int,
+                 scoring: str | None, n_jobs: int = 1) -> None:
+        self.estimator = estimator
+        self.X = X
+        self.y = y
+        self.cv = check_cv(cv, y, classifier=is_classifier(estimator))
+        self.scorer = check_scoring(estimator, scoring=scoring)
+        self.n_jobs = n_jobs
+
+    def __call__(self, trial: Trial) -> float:
+        estimator = clone(self.estimator).set_params(**trial.params)
+        result = cross_validate(estimator, self.X, self.y, cv=self.cv, scoring=self.scorer,
+                                n_jobs=self.n_jobs, error_score="raise")
+        scores = [float(s) for s in result["test_score"]]
+        # The same attrs the scikit-learn drop-ins store, so reports read both alike.
+        trial.set_attr("test_scores", scores)
+        trial.set_attr("fit_time", [float(t) for t in result["fit_time"]])
+        trial.set_attr("score_time", [float(t) for t in result["score_time"]])
+        return float(np.mean(scores))
+
+
+# -- the two searches -----------------------------------------------------------------
+
+
+class _Search(abc.ABC):
+    """Runs (or resumes) the search into storage and returns the refit best estimator."""
+
+    def __init__(self, problem: Problem, *, n_jobs: int) -> None:
+        self.problem = problem
+        self.n_jobs = n_jobs
+
+    @property
+    @abc.abstractmethod
+    def planned(self) -> int | None:
+        """How many trials the finished study will have, when known in advance."""
+
+    @abc.abstractmethod
+    def run(self, data: Dataset, *, storage: str, name: str,
+            show_progress: bool | None) -> BaseEstimator | None:
+        """Search, store every trial, and return the best estimator refit on all of
+        ``data.X`` (None when this search leaves the refit to the caller)."""
+
+
+class _DropInSearch(_Search):
+    """A list-form grid or random search through the scikit-learn drop-ins."""
+
+    @property
+    def planned(self) -> int | None:
+        size = self.problem.n_candidates
+        if self.problem.strategy is Strategy.RANDOM and size is not None:
+            return min(size, int(self.problem.n_trials or size))
+        return size
+
+    def run(self, data: Dataset, *, storage: str, name: str,
+            show_progress: bool | None) -> BaseEstimator | None:
+        # Imported here: the drop-ins pull in the whole sklearn layer, and the inspect
+        # commands, which never search, should start fast.
+        from tunesmith.sklearn import GridSearchCV, RandomizedSearchCV
+
+        p = self.problem
+        common: dict[str, Any] = {
+            "scoring": p.scoring, "cv": p.cv, "n_jobs": self.n_jobs, "refit": True,
+            "storage": storage, "study_name": name, "show_progress": show_progress,
+        }
+        if p.strategy is Strategy.GRID:
+            search = GridSearchCV(p.estimator, dict(p.space), **common)
+        else:
+            search = RandomizedSearchCV(p.estimator, dict(p.space), n_iter=p.n_trials,
+                                        random_state=p.seed, **common)
+        search.fit(data.X, data.y)
+        return getattr(search, "best_estimator_", None)
+
+
+class _StudySearch(_Search):
+    """A native study (random, Sobol, TPE) over the space, scoring by cross-validation."""
+
+    @property
+    def planned(self) -> int | None:
+        return self.problem.n_trials
+
+    def run(self, data: Dataset, *, storage: str, name: str,
+            show_progress: bool | None) -> BaseEstimator | None:
+        p = self.problem
+        study = Study(space=dict(p.space), direction=Direction.MAXIMIZE,
+                      sampler=p.strategy.value, seed=p.seed, storage=storage, name=name,
+                      load_if_exists=True)
+        try:
+            finished = sum(t.state.is_finished for t in study.trials)
+            remaining = max(0, int(p.n_trials or 0) - finished)
+            if remaining:
+                objective = CVObjective(p.estimator, data.X, data.y, cv=p.cv,
+                                        scoring=p.scoring, n_jobs=self.n_jobs)
+                study.optimize(objective, n_trials=remaining, show_progress=show_progress)
+        finally:
+            study.close()
+        return None
+
+
+def _search_for(problem: Problem, n_jobs: int) -> _Search:
+    if problem.strategy in (Strategy.GRID, Strategy.RANDOM) and problem.list_form:
+        return _DropInSearch(problem, n_jobs=n_jobs)
+    if problem.strategy is not Strategy.RANDOM:
+        _check_sampler_available(problem.strategy)
+    return _StudySearch(problem, n_jobs=n_jobs)
+
+
+def _check_sampler_available(strategy: Strategy) -> None:
+    from tunesmith.samplers import SAMPLERS
+
+    if strategy.value not in SAMPLERS:
+        raise ConfigError(
+            "search.strategy",
+            f"the {strategy.value!r} sampler is not available in this installation; "
+            f"available: {', '.join(sorted(SAMPLERS))}",
+        )
+
+
+# -- the run --------------------------------------------------------------------------
+
+
+def prepare(settings: Settings) -> tuple[Dataset, Problem]:
+    """Load the data and build the problem: every input mistake surfaces here,
+    before any storage is touched."""
+    data = load_data(settings.data)
+    problem = build_problem(settings, data.X)
+    return data, problem
+
+
+def run_study(
+    settings: Settings,
+    *,
+    storage: str,
+    show_progress: bool | None = None,
+    n_jobs: int | None = None,
+    on_start: Any = None,
+) -> RunOutcome:
+    """Run (or resume) the study a study file describes, and record its outcome.
+
+    ``on_start(name, storage, planned, done)`` is called once the study is open, so
+    the caller can say what is about to happen before the progress bar starts.
+    """
+    started = time.monotonic()
+    data, problem = prepare(settings)
+    n_jobs = settings.search.n_jobs if n_jobs is None else n_jobs
+    search = _search_for(problem, n_jobs)
+    # A native study can be extended (more trials continue the same sequence); a
+    # drop-in's candidate list depends on n_iter, so there it is part of the identity.
+    fingerprint = _fingerprint(settings, data, extendable=isinstance(search, _StudySearch))
+
+    store = open_storage(storage)
+    try:
+        study_id, done = _open_study(store, settings, fingerprint, search.planned)
+        if on_start is not None:
+            on_start(settings.name, storage, search.planned, done)
+        refit = search.run(data, storage=storage, name=settings.name,
+                           show_progress=show_progress)
+        trials = store.trials(study_id)
+        best = best_trial(trials)
+        if best is None:
+            raise SearchFailed(_no_complete_trial(settings.name, trials))
+        if refit is None:
+            refit = clone(problem.estimator).set_params(**dict(best.params)).fit(data.X, data.y)
+        test_score = None
+        if data.X_test is not None:
+            scorer = check_scoring(refit, scoring=problem.scoring)
+            test_score = float(scorer(refit, data.X_test, data.y_test))
+        scoring = _scoring_label(problem)
+        store.set_study_attr(study_id, RESULT_ATTR, {
+            "best_number": best.number,
+            "best_value": best.value,
+            "scoring": scoring,
+            "test_score": test_score,
+            "test_source": data.test_source,
+            "n_test": data.n_test,
+            "n_train": len(data.X),
+        })
+    finally:
+        store.close()
+    return RunOutcome(
+        name=settings.name, storage=storage, strategy=problem.strategy, scoring=scoring,
+        planned=search.planned, trials=trials, best=best, test_score=test_score,
+        test_source=data.test_source, n_test=data.n_test, n_train=len(data.X),
+        resumed_from=done, elapsed=time.monotonic() - started,
+    )
+
+
+class SearchFailed(RuntimeError):
+    """The search ran but no trial completed: nothing to refit."""
+
+
+def _no_complete_trial(name: str, trials: list[FrozenTrial]) -> str:
+    failed = [t for t in trials if t.state in (TrialState.FAILED, TrialState.SKIPPED)]
+    first = next((t.message for t in failed if t.message), None)
+    text = f"study {name!r}: none of its {len(trials)} trials completed"
+    return text + (f"; the first failure: {first}" if first else "")
+
+
+def _scoring_label(problem: Problem) -> str:
+    if problem.scoring is not None:
+        return problem.scoring
+    if is_classifier(problem.estimator):
+        return "accuracy"
+    if is_regressor(problem.estimator):
+        return "r2"
+    return "score"
+
+
+def _open_study(store: Storage, settings: Settings, fingerprint: dict[str, Any],
+                planned: int | None) -> tuple[int, int]:
+    """Create the study, or check that the stored one was made by the same settings.
+
+    Returns its id and how many trials it had already finished.
+    """
+    from tunesmith.exceptions import StudyNotFoundError
+
+    try:
+        study_id = store.study_id(settings.name)
+    except StudyNotFoundError:
+        attrs = {
+            FINGERPRINT_ATTR: fingerprint,
+            SETTINGS_ATTR: settings.model_dump(mode="json", by_alias=True),
+            PLANNED_ATTR: planned,
+        }
+        study_id = store.create_study(settings.name, direction=Direction.MAXIMIZE,
+                                      attrs=attrs, load_if_exists=True)
+        return study_id, 0
+    stored = store.study_attrs(study_id).get(FINGERPRINT_ATTR)
+    if stored is None:
+        raise ConfigError(
+            "name",
+            f"a study named {settings.name!r} already exists in this storage and was not "
+            "made by `tunesmith run`; set another name",
+        )
+    difference = _first_difference(stored, fingerprint)
+    if difference is not None:
+        key, old, new = difference
+        raise ConfigError(
+            key,
+            f"the stored study {settings.name!r} was run with {old}, this file says {new}; "
+            f"to start over: tunesmith delete {settings.name} (with the same storage), "
+            "or set another name",
+        )
+    store.set_study_attr(study_id, PLANNED_ATTR, planned)  # n_trials may have grown
+    store.set_study_attr(study_id, SETTINGS_ATTR, settings.model_dump(mode="json", by_alias=True))
+    done = sum(t.state.is_finished for t in store.trials(study_id))
+    return study_id, done
+
+
+def _fingerprint(settings: Settings, data: Dataset, *, extendable: bool) -> dict[str, Any]:
+    """Everything that decides the results: the settings, less what may change on a
+    resume (n_jobs, where things are; n_trials where more trials extend the study),
+    plus a digest of the data itself."""
+    dump = settings.model_dump(mode="json", by_alias=True)
+    volatile = _VOLATILE | ({("search", "n_trials")} if extendable else set())
+    for path in volatile:
+        node = dump
+        for part in path[:-1]:
+            node = node[part]
+        node.pop(path[-1], None)
+    # The data's content, not its path: the same files moved elsewhere still resume.
+    dump["data"].pop("train", None)
+    dump["data"].pop("test", None)
+    dump["data"]["content"] = data.fingerprint
+    return dump
+
+
+def _first_difference(old: Any, new: Any, key: str = "") -> tuple[str, str, str] | None:
+    """The first key (dotted) whose value differs, and both values as TOML would show."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for name in sorted(set(old) | set(new)):
+            sub = f"{key}.{name}" if key else str(name)
+            found = _first_difference(old.get(name), new.get(name), sub)
+            if found is not None:
+                return found
+        return None
+    if _same(old, new):
+        return None
+    if key == "data.content":
+        return "data", "other data", "the data as it is now (the files' content changed)"
+    return key, _show(old), _show(new)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
+
+
+def _show(value: Any) -> str:
+    return "nothing" if value is None else repr(value)

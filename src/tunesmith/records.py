@@ -1,0 +1,111 @@
+"""Plain records shared by every layer: trial states, directions, finished trials.
+
+Nothing here knows about samplers, storages or studies, so every other module
+can import it without creating a cycle.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tunesmith.space import Dimension
+
+__all__ = ["Direction", "FrozenTrial", "TrialState"]
+
+
+class TrialState(enum.Enum):
+    """Where a trial stands. Every state but RUNNING is final."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    PRUNED = "pruned"
+    SKIPPED = "skipped"  # never evaluated: an invalid or forbidden combination
+
+    @property
+    def is_finished(self) -> bool:
+        return self is not TrialState.RUNNING
+
+    @classmethod
+    def parse(cls, value: TrialState | str) -> TrialState:
+        """Turn ``"complete"`` (any case) or a TrialState into a TrialState."""
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            names = ", ".join(repr(s.value) for s in cls)
+            raise ValueError(f"unknown trial state {value!r}; use one of {names}") from None
+
+
+class Direction(enum.Enum):
+    """Whether a study looks for the smallest or the largest value."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    @classmethod
+    def parse(cls, value: Direction | str) -> Direction:
+        """Turn ``"maximize"`` (any case) or a Direction into a Direction.
+
+        >>> Direction.parse("Maximize")
+        <Direction.MAXIMIZE: 'maximize'>
+        """
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            raise ValueError(
+                f"direction must be 'minimize' or 'maximize', got {value!r}"
+            ) from None
+
+    def better(self, a: float, b: float) -> bool:
+        """True when ``a`` is strictly better than ``b`` in this direction."""
+        return a < b if self is Direction.MINIMIZE else a > b
+
+    def sign(self) -> float:
+        """+1 for minimize, -1 for maximize: ``sign * value`` is always minimised."""
+        return 1.0 if self is Direction.MINIMIZE else -1.0
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """The record of one trial as storage holds it.
+
+    ``candidate`` is the index of the point in a finite candidate list (a grid or
+    a drop-in's candidate list), which is how a resumed search knows what is done.
+    """
+
+    number: int
+    state: TrialState
+    params: Mapping[str, Any] = field(default_factory=dict)
+    value: float | None = None
+    dimensions: Mapping[str, Dimension] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    intermediate: Mapping[int, float] = field(default_factory=dict)
+    candidate: int | None = None
+    message: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+    trial_id: int = -1
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, or None while running."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def is_complete(self) -> bool:
+        return self.state is TrialState.COMPLETE and self.value is not None and math.isfinite(
+            self.value
+        )

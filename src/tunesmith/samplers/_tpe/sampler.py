@@ -1,0 +1,418 @@
+"""The Tree-structured Parzen Estimator sampler (Bergstra et al. 2011; Watanabe 2023).
+
+One ask:
+
+1. Encode the history (cached per trial, see ``_history``).
+2. Fewer than ``n_startup_trials`` finished trials: a Sobol (or random) point.
+3. Otherwise split the complete trials by value: the best ``gamma`` fraction is
+   "good" and fits ``l(x)``; the rest, with pruned, failed, skipped and still
+   running trials, is "bad" and fits ``g(x)`` (``parzen``).
+4. Draw ``n_candidates`` points from ``l`` and keep the one with the largest
+   ``log l(x) - log g(x)``, plus ``log P(feasible | x)`` when some trials failed
+   (the idea of c-TPE, Watanabe & Hutter 2023): failed regions are not proposed again.
+5. Return the best candidate that is valid (conditions, forbidden combinations) and,
+   on a finite space, not tried before.
+
+A :class:`~tunesmith.space.SpaceUnion` is a tree whose root chooses the subspace:
+the subspace gets its own good / bad counts and each subspace its own densities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tunesmith.exceptions import SearchExhausted
+from tunesmith.records import Direction, FrozenTrial
+from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
+from tunesmith.samplers._sobol import SobolSampler
+from tunesmith.samplers._tpe._encoding import Rows
+from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
+from tunesmith.samplers._tpe._split import n_good, split_good
+from tunesmith.samplers._tpe.parzen import (
+    Bandwidth,
+    Marginals,
+    ParzenEstimator,
+    one_blas_thread,
+)
+from tunesmith.space import Dimension, Space
+
+__all__ = ["TPESampler"]
+
+# trial_rng streams, apart from the main one (0) and from other samplers'.
+_STREAM_STARTUP = 0x7BE0
+_STREAM_FALLBACK = 0x7BE1
+#: Alternative startup points tried when the first looks infeasible.
+_STARTUP_TRIES = 16
+#: Random draws tried for an unseen point of a finite space before enumerating it.
+_UNSEEN_TRIES = 256
+
+
+class TPESampler(Sampler):
+    """Tree-structured Parzen Estimator: learns from finished trials where good points lie.
+
+    Parameters
+    ----------
+    seed : same seed and same history, same proposals (in any process).
+    n_startup_trials : finished trials drawn from the ``startup`` design before the
+        model takes over.
+    n_candidates : points drawn from the good density per ask; more exploit harder.
+    gamma : fraction of complete trials in the good group (at most ``max_good``).
+    prior_weight : weight of the uniform prior in each density, in observations.
+    startup : ``"sobol"`` (even coverage) or ``"random"``.
+    bandwidth_factor, min_bandwidth_factor, categorical_bandwidth : kernel widths
+        (see :class:`~tunesmith.samplers._tpe.parzen.Bandwidth`).
+    avoid_failures : model the chance that a point fails (failed and skipped trials)
+        and steer away from it.
+
+    >>> import tunesmith
+    >>> study = tunesmith.Study(space={"x": tunesmith.Float(-5.0, 5.0)}, sampler="tpe", seed=0)
+    >>> study.optimize(lambda t: (t.params["x"] - 2.0) ** 2, n_trials=40)
+    >>> abs(study.best_params["x"] - 2.0) < 0.2
+    True
+    """
+
+    uses_history = True
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        *,
+        n_startup_trials: int = 10,
+        n_candidates: int = 64,
+        gamma: float = 0.1,
+        max_good: int = 25,
+        prior_weight: float = 1.0,
+        startup: str = "sobol",
+        bandwidth: str = "neighbor",
+        bandwidth_factor: float = 1.0,
+        min_bandwidth_factor: float = 1.0,
+        categorical_bandwidth: float = 2.0,
+        avoid_failures: bool = True,
+    ) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"seed must be an integer or None, got {seed!r}")
+        _check_int("n_startup_trials", n_startup_trials, 0)
+        _check_int("n_candidates", n_candidates, 1)
+        _check_int("max_good", max_good, 1)
+        _check_positive("gamma", gamma, upper=1.0)
+        _check_positive("prior_weight", prior_weight)
+        _check_positive("bandwidth_factor", bandwidth_factor)
+        _check_positive("min_bandwidth_factor", min_bandwidth_factor, allow_zero=True)
+        _check_positive("categorical_bandwidth", categorical_bandwidth)
+        if startup not in ("sobol", "random"):
+            raise ValueError(f"startup must be 'sobol' or 'random', got {startup!r}")
+        self.seed = None if seed is None else int(seed)
+        self.n_startup_trials = int(n_startup_trials)
+        self.n_candidates = int(n_candidates)
+        self.gamma = float(gamma)
+        self.max_good = int(max_good)
+        self.prior_weight = float(prior_weight)
+        self.startup = startup
+        self.avoid_failures = bool(avoid_failures)
+        self._bandwidth = Bandwidth(
+            rule=bandwidth, factor=bandwidth_factor, min_factor=min_bandwidth_factor,
+            cat_factor=categorical_bandwidth,
+        )
+        self._sobol = SobolSampler(self.seed)
+        # An unseeded sampler still needs one fixed stream for its random choices.
+        self._rng_seed = self.seed if self.seed is not None else self._sobol._scramble_seed
+        self._histories: dict[int, tuple[Any, EncodedHistory]] = {}
+        # What this sampler proposed for trials still running: storage may not hold
+        # their parameters until they finish, and parallel asks must see them.
+        self._pending: dict[int, dict[str, Any]] = {}
+
+    # -- the Sampler interface ----------------------------------------------------------
+
+    def propose(self, space: AnySpace, history: Sequence[FrozenTrial], number: int) -> dict:
+        state = self._history_for(space)
+        view = state.view(history, self._pending, number)
+        self._forget_finished(view)
+        rng = trial_rng(self._rng_seed, number)
+        with one_blas_thread():
+            point = self._choose(space, state, view, number, rng)
+        self._pending[number] = point
+        return point
+
+    def propose_one(
+        self,
+        name: str,
+        dimension: Dimension,
+        history: Sequence[FrozenTrial],
+        number: int,
+        params: Mapping[str, Any],
+    ) -> Any:
+        """A define-by-run parameter: a one-dimensional TPE over trials that had it."""
+        space = Space({name: dimension})
+        state = self._history_for(space, key=("one", name, repr(dimension)))
+        view = state.view(history, {}, number)
+        rng = trial_rng(self._rng_seed, number, _stable_hash(name))
+        if self._in_startup(view):
+            return dimension.sample(rng)
+        with one_blas_thread():
+            return self._model_point(space, state, view, rng, seen=None)[name]
+
+    # -- choosing a point ---------------------------------------------------------------
+
+    def _choose(
+        self, space: AnySpace, state: EncodedHistory, view: View, number: int,
+        rng: np.random.Generator,
+    ) -> dict[str, Any]:
+        seen = self._seen(state, view) if space.is_finite else None
+        if self._in_startup(view):
+            point = self._startup_point(space, state, view, number)
+            if seen is None or not self._is_seen(state, seen, point):
+                return point
+            if not (view.kind == Kind.OK).any():
+                return self._unseen_point(space, state, seen, rng)
+        return self._model_point(space, state, view, rng, seen)
+
+    def _in_startup(self, view: View) -> bool:
+        finished = int((view.kind != Kind.RUNNING).sum())
+        return finished < self.n_startup_trials or not (view.kind == Kind.OK).any()
+
+    def _startup_point(
+        self, space: AnySpace, state: EncodedHistory, view: View, number: int
+    ) -> dict[str, Any]:
+        if self.startup == "sobol":
+            first = self._sobol.propose(space, [], number)
+        else:
+            first = space.sample(trial_rng(self._rng_seed, number, _STREAM_STARTUP))
+        if not (self.avoid_failures and (view.kind == Kind.FAILED).any()):
+            return first
+        # Some trials failed: prefer a startup point unlike them, so that invalid
+        # combinations are not tried again while the design is still running.
+        points = [first]
+        for k in range(_STARTUP_TRIES):
+            rng = trial_rng(self._rng_seed, number, _STREAM_STARTUP + 1 + k)
+            points.append(SobolSampler.point_random(space, rng))
+        points = [p for p in points if space.is_valid(p)] or [first]
+        log_p = np.array([self._log_feasible_point(state, view, p) for p in points])
+        likely = np.flatnonzero(log_p >= math.log(0.5))
+        return points[int(likely[0]) if len(likely) else int(np.argmax(log_p))]
+
+    def _model_point(
+        self, space: AnySpace, state: EncodedHistory, view: View,
+        rng: np.random.Generator, seen: set[tuple[int, bytes]] | None,
+    ) -> dict[str, Any]:
+        ok = view.kind == Kind.OK
+        good = np.zeros(len(view), dtype=bool)
+        k = n_good(int(ok.sum()), self.gamma, self.max_good)
+        loss = view.loss[ok] * _direction_sign(self)
+        good[np.flatnonzero(ok)] = split_good(loss, view.number[ok], k)
+        bad = ~good
+        n_sub = len(state.spaces)
+        counts_good = np.bincount(view.sub[good], minlength=n_sub)
+        counts_bad = np.bincount(view.sub[bad], minlength=n_sub)
+        # The root of the tree: which subspace. Counts plus the prior spread evenly.
+        share = self.prior_weight / n_sub
+        p_good = (counts_good + share) / (counts_good.sum() + self.prior_weight)
+        p_bad = (counts_bad + share) / (counts_bad.sum() + self.prior_weight)
+        check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
+
+        for attempt in range(3):
+            m = self.n_candidates * (1 + 3 * attempt)
+            drawn = rng.choice(n_sub, size=m, p=p_good) if n_sub > 1 else np.zeros(m, int)
+            scored: list[tuple[float, int, Rows, int]] = []
+            for sub in np.unique(drawn):
+                sub = int(sub)
+                in_sub = view.sub == sub
+                l_fill, g_fill = self._branch_marginals(state, view, sub)
+                l_pe = self._estimator(state, sub, view.row[good & in_sub], fill=l_fill)
+                g_pe = self._estimator(state, sub, view.row[bad & in_sub], fill=g_fill)
+                enc = state.encodings[sub]
+                raw = l_pe.sample(rng, int((drawn == sub).sum()))
+                cands = enc.apply_conditions(Rows(enc.snap(raw.num), raw.cat))
+                score = l_pe.log_pdf(cands) - g_pe.log_pdf(cands)
+                score += math.log(p_good[sub]) - math.log(p_bad[sub])
+                if check_failures:
+                    score += self._log_feasible(state, view, sub, cands)
+                scored.extend((float(s), sub, cands, i) for i, s in enumerate(score))
+            # Best first; the stable sort keeps equal scores in draw order (reproducible).
+            scored.sort(key=lambda item: -item[0])
+            for _, sub, cands, i in scored:
+                point = state.encodings[sub].decode(cands.take(np.array([i])))[0]
+                if not state.spaces[sub].is_valid(point):
+                    continue
+                if seen is not None and self._is_seen(state, seen, point):
+                    continue
+                return point
+            if seen is None:
+                break
+        # Every candidate was forbidden or already tried.
+        fallback = trial_rng(self._rng_seed, int(view.number.max(initial=0)), _STREAM_FALLBACK)
+        if seen is not None:
+            return self._unseen_point(space, state, seen, fallback)
+        return space.sample(fallback)
+
+    # -- the densities --------------------------------------------------------------------
+
+    def _estimator(
+        self, state: EncodedHistory, sub: int, rows: np.ndarray,
+        prior_weight: float | None = None, fill: Marginals | None = None,
+    ) -> ParzenEstimator:
+        enc = state.encodings[sub]
+        return ParzenEstimator(
+            state.rows(sub, rows),
+            bins=enc.bins,
+            sizes=enc.sizes,
+            n_dims=enc.n_dims,
+            bandwidth=self._bandwidth,
+            prior_weight=self.prior_weight if prior_weight is None else prior_weight,
+            fill=fill,
+        )
+
+    def _branch_marginals(
+        self, state: EncodedHistory, view: View, sub: int
+    ) -> tuple[Marginals | None, Marginals | None]:
+        """Good and bad densities of each conditional parameter, within its branch.
+
+        A conditional parameter is ranked among the trials that had it (the best
+        ``gamma`` of those are its good group), so a branch that is not yet the best
+        overall is still explored where it is most promising.
+        """
+        enc = state.encodings[sub]
+        if not (enc.num_conditional.any() or enc.cat_conditional.any()):
+            return None, None
+        in_sub = view.sub == sub
+        rows = state.rows(sub, view.row[in_sub])
+        ok = view.kind[in_sub] == Kind.OK
+        loss = view.loss[in_sub] * _direction_sign(self)
+        number = view.number[in_sub]
+        none = np.zeros((0, 0))
+        good_num: list[ParzenEstimator | None] = []
+        bad_num: list[ParzenEstimator | None] = []
+        good_cat: list[ParzenEstimator | None] = []
+        bad_cat: list[ParzenEstimator | None] = []
+        for kind, conditional, columns in (("num", enc.num_conditional, rows.num),
+                                           ("cat", enc.cat_conditional, rows.cat)):
+            for i, is_conditional in enumerate(conditional):
+                if not is_conditional:
+                    (good_num if kind == "num" else good_cat).append(None)
+                    (bad_num if kind == "num" else bad_cat).append(None)
+                    continue
+                col = columns[:, i : i + 1]
+                active = ~np.isnan(col[:, 0]) if kind == "num" else col[:, 0] >= 0
+                scored = active & ok
+                good = np.zeros(len(col), dtype=bool)
+                if scored.any():
+                    k = n_good(int(scored.sum()), self.gamma, self.max_good)
+                    good[scored] = split_good(loss[scored], number[scored], k)
+                for chosen, target in ((good, good_num if kind == "num" else good_cat),
+                                       (active & ~good, bad_num if kind == "num" else bad_cat)):
+                    if kind == "num":
+                        one = Rows(col[chosen], np.zeros((int(chosen.sum()), 0), dtype=np.int64))
+                        bins, sizes = enc.bins[i : i + 1], np.zeros(0, dtype=np.int64)
+                    else:
+                        one = Rows(np.zeros((int(chosen.sum()), 0)), col[chosen])
+                        bins, sizes = np.zeros(0, dtype=np.int64), enc.sizes[i : i + 1]
+                    target.append(ParzenEstimator(
+                        one, bins=bins, sizes=sizes, n_dims=1, bandwidth=self._bandwidth,
+                        prior_weight=self.prior_weight))
+        del none
+        return (Marginals(good_num, good_cat, enc.sizes), Marginals(bad_num, bad_cat, enc.sizes))
+
+    def _log_feasible(self, state: EncodedHistory, view: View, sub: int, cands: Rows) -> np.ndarray:
+        """log P(a point does not fail), from kernel densities of ok and failed trials."""
+        in_sub = view.sub == sub
+        feasible = in_sub & ((view.kind == Kind.OK) | (view.kind == Kind.PRUNED))
+        failed = in_sub & (view.kind == Kind.FAILED)
+        if not failed.any():
+            return np.zeros(len(cands))
+        ok_pe = self._estimator(state, sub, view.row[feasible])
+        # No prior for failures: a region nobody tried is presumed feasible.
+        bad_pe = self._estimator(state, sub, view.row[failed], prior_weight=0.0)
+        a = ok_pe.log_pdf(cands) + math.log(ok_pe.total_weight)
+        b = bad_pe.log_pdf(cands) + math.log(bad_pe.total_weight)
+        return a - np.logaddexp(a, b)
+
+    def _log_feasible_point(self, state: EncodedHistory, view: View, point: dict) -> float:
+        sub = state.subspace_of(point)
+        if sub is None:
+            return 0.0
+        rows = state.encodings[sub].encode([point])
+        return float(self._log_feasible(state, view, sub, rows)[0])
+
+    # -- finite spaces: never the same point twice ----------------------------------------------
+
+    def _seen(self, state: EncodedHistory, view: View) -> set[tuple[int, bytes]]:
+        seen: set[tuple[int, bytes]] = set()
+        for sub in range(len(state.spaces)):
+            rows = state.rows(sub, view.row[view.sub == sub])
+            seen.update((sub, key) for key in rows.keys())
+        return seen
+
+    def _is_seen(self, state: EncodedHistory, seen: set[tuple[int, bytes]], point: dict) -> bool:
+        sub = state.subspace_of(point)
+        if sub is None:
+            return False
+        return (sub, state.encodings[sub].encode([point]).keys()[0]) in seen
+
+    def _unseen_point(
+        self, space: AnySpace, state: EncodedHistory, seen: set[tuple[int, bytes]],
+        rng: np.random.Generator,
+    ) -> dict[str, Any]:
+        for _ in range(_UNSEEN_TRIES):
+            point = space.sample(rng)
+            if not self._is_seen(state, seen, point):
+                return point
+        # Nearly exhausted: list what is left (rare, and only on finite spaces).
+        grid = space.grid()
+        left = [i for i in grid.valid_indices() if not self._is_seen(state, seen, grid[i])]
+        if not left:
+            raise SearchExhausted(
+                f"every one of the {grid.n_valid} valid points has a trial; "
+                "the TPE search is complete"
+            )
+        return dict(grid[left[int(rng.integers(len(left)))]])
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def _history_for(self, space: Any, key: Any = None) -> EncodedHistory:
+        key = id(space) if key is None else key
+        entry = self._histories.get(key)
+        if entry is None or (key == id(space) and entry[0] is not space):
+            if len(self._histories) > 64:  # define-by-run names, old spaces
+                self._histories.clear()
+            entry = (space, EncodedHistory(space))
+            self._histories[key] = entry
+        return entry[1]
+
+    def _forget_finished(self, view: View) -> None:
+        # A proposal is needed only while its trial runs; storage has it afterwards.
+        if self._pending:
+            running = set(view.number[view.kind == Kind.RUNNING].tolist())
+            for n in [n for n in self._pending if n not in running]:
+                del self._pending[n]
+
+    def __repr__(self) -> str:
+        return f"TPESampler(seed={self.seed!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Caches are rebuilt from the history; keep the pickle small and portable.
+        state = dict(self.__dict__)
+        state["_histories"] = {}
+        return state
+
+
+def _direction_sign(sampler: Sampler) -> float:
+    return getattr(sampler, "direction", Direction.MINIMIZE).sign()
+
+
+def _check_int(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_positive(
+    name: str, value: Any, *, upper: float | None = None, allow_zero: bool = False
+) -> None:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    ok = ok and (upper is None or value <= upper)
+    if not ok:
+        bound = f"in (0, {upper}]" if upper is not None else ("> 0" if not allow_zero else ">= 0")
+        raise ValueError(f"{name} must be a number {bound}, got {value!r}")

@@ -1,0 +1,22 @@
+"""Drop-in replacements for scikit-learn's searches: change one import, same results.
+
+>>> from tunesmith.sklearn import GridSearchCV, RandomizedSearchCV  # doctest: +SKIP
+
+The searches run as tunesmith studies: fits in worker processes with ``n_jobs``, a
+progress bar on terminals, a stored and resumable search with ``storage=`` and
+``study_name=``, and candidates the estimator rejects whatever the data skipped
+instead of fitted (``skip_invalid=True``; their rows match scikit-learn's failed ones).
+"""
+
+from __future__ import annotations
+
+from tunesmith.sklearn._grid import GridSearchCV
+from tunesmith.sklearn._random import RandomizedSearchCV
+from tunesmith.sklearn._search import BaseSearchCV, SkippedCandidatesWarning
+
+__all__ = [
+    "BaseSearchCV",
+    "GridSearchCV",
+    "RandomizedSearchCV",
+    "SkippedCandidatesWarning",
+]

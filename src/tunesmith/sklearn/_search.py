@@ -1,0 +1,548 @@
+"""The drop-in searches' base class: scikit-learn's interface on tunesmith's study engine.
+
+``fit`` in order: check the settings, build the scorers, route the fit
+parameters, split the data once, build the candidate list (a subclass's job),
+open the study (resuming a stored one when asked), find invalid candidates,
+evaluate the rest as trials, read every trial back into ``cv_results_``, pick the
+best and refit it. Each step mirrors scikit-learn's ``BaseSearchCV.fit`` so that
+the results are the same; the code is ours.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import numbers
+import time
+import warnings
+from collections.abc import Mapping
+from copy import deepcopy
+from inspect import signature
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils import get_tags, indexable
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_method_params, check_is_fitted
+
+import sklearn
+from tunesmith._progress import Progress
+from tunesmith.exceptions import StudyMismatchError
+from tunesmith.executors import make_executor
+from tunesmith.samplers import ListSampler
+from tunesmith.sklearn import _fingerprint
+from tunesmith.sklearn._evaluate import FoldJob
+from tunesmith.sklearn._results import (
+    build_cv_results,
+    fill_error_scores,
+    warn_or_raise_fit_failures,
+)
+from tunesmith.sklearn._runner import finished_folds, run_candidates
+from tunesmith.storage import Storage, open_storage
+from tunesmith.study import Study
+
+__all__ = ["BaseSearchCV", "SkippedCandidatesWarning"]
+
+logger = logging.getLogger("tunesmith.sklearn")
+
+
+class SkippedCandidatesWarning(FitFailedWarning):
+    """Candidates were skipped as invalid: scikit-learn would have fitted them, and failed.
+
+    A subclass of scikit-learn's FitFailedWarning, so existing filters apply.
+    """
+
+
+def _delegate(method: str) -> Any:
+    """available_if check: refit=True and the (best) estimator has ``method``."""
+
+    def check(self: BaseSearchCV) -> bool:
+        _require_refit(self, method)
+        getattr(getattr(self, "best_estimator_", self.estimator), method)  # AttributeError
+        return True
+
+    return check
+
+
+def _require_refit(search: BaseSearchCV, what: str) -> None:
+    if not search.refit:
+        raise AttributeError(
+            f"This {type(search).__name__} instance was initialized with `refit=False`. "
+            f"{what} is available only after refitting on the best parameters. You can "
+            "refit an estimator manually using the `best_params_` attribute"
+        )
+
+
+class BaseSearchCV(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
+    """Cross-validated search over a fixed list of candidates, run as a study.
+
+    Subclasses say which candidates (:meth:`_candidates`); everything else, including
+    every fitted attribute, matches scikit-learn's ``BaseSearchCV``. The tunesmith
+    extras never change a result:
+
+    * ``storage`` / ``study_name``: keep the search in a storage (a URL such as
+      ``"sqlite:///search.db"`` or a Storage) under that name; running ``fit`` again
+      evaluates only the candidates without a finished trial.
+    * ``show_progress``: a progress bar; None shows it when stderr is a terminal.
+    * ``skip_invalid``: candidates the estimator rejects whatever the data (e.g.
+      ``solver="lbfgs", penalty="l1"``) are not fitted; their rows hold exactly what
+      scikit-learn gives failed candidates (``error_score``, rank last, zero times)
+      and ``cv_results_["skip_reason"]`` says why. Never with ``error_score="raise"``.
+    """
+
+    @abc.abstractmethod
+    def __init__(
+        self,
+        estimator: Any,
+        *,
+        scoring: Any = None,
+        n_jobs: int | None = None,
+        refit: Any = True,
+        cv: Any = None,
+        verbose: int = 0,
+        pre_dispatch: int | str | None = "2*n_jobs",
+        error_score: Any = np.nan,
+        return_train_score: bool = True,
+        storage: Storage | str | None = None,
+        study_name: str | None = None,
+        show_progress: bool | None = None,
+        skip_invalid: bool = True,
+    ) -> None:
+        self.estimator = estimator
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.refit = refit
+        self.cv = cv
+        self.verbose = verbose
+        self.pre_dispatch = pre_dispatch
+        self.error_score = error_score
+        self.return_train_score = return_train_score
+        self.storage = storage
+        self.study_name = study_name
+        self.show_progress = show_progress
+        self.skip_invalid = skip_invalid
+
+    @abc.abstractmethod
+    def _candidates(self) -> list[dict[str, Any]]:
+        """The candidates to evaluate, in scikit-learn's order."""
+
+    # -- fitting ------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None, *, groups: Any = None, **fit_params: Any
+            ) -> BaseSearchCV:
+        """Evaluate every candidate by cross-validation; refit the best on all the data.
+
+        ``fit_params`` go to the estimator's ``fit`` (sliced per fold when they have
+        one value per sample, like ``sample_weight``); ``groups`` goes to the splitter.
+        """
+        self._check_settings()
+        scorer, scorer_dict, refit_metric = self._scorers()
+        X, y = indexable(X, y)
+        params = dict(fit_params)
+        if groups is not None:
+            params["groups"] = groups
+        params = _check_method_params(X, params=params)
+        estimator_params, split_params, score_params = self._route(params, scorer, scorer_dict)
+
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        self.n_splits_ = n_splits = cv.get_n_splits(X, y, **split_params)
+        splits = list(cv.split(X, y, **split_params))
+        if len(splits) != n_splits:
+            raise ValueError(
+                "cv.split and cv.get_n_splits return inconsistent results. "
+                f"Expected {n_splits} splits, got {len(splits)}"
+            )
+        candidates = self._candidates()
+        if not candidates or not n_splits:
+            raise ValueError("No fits were performed. Was the CV iterator empty? "
+                             "Were there no candidates?")
+
+        base_estimator = clone(self.estimator)
+        job = FoldJob(
+            estimator=base_estimator, X=X, y=y, scorer=scorer,
+            metric_names=None if scorer_dict is None else tuple(scorer_dict),
+            fit_params=estimator_params, score_params=score_params,
+            return_train_score=bool(self.return_train_score), error_score=self.error_score,
+            verbose=int(self.verbose), n_splits=n_splits, n_candidates=len(candidates),
+        )
+        study = self._open_study(X, y, split_params, estimator_params, candidates, splits)
+        try:
+            self._evaluate(study, candidates, splits, job, X, y, estimator_params, refit_metric)
+            folds, reasons = finished_folds(study, len(candidates), job)
+        finally:
+            study.close()
+        self.study_ = study
+
+        summary = None
+        if reasons:
+            n_skipped = len(reasons)
+            summary = f"{n_skipped} of {len(candidates)} candidates skipped as invalid"
+        warn_or_raise_fit_failures(folds, self.error_score, summary)
+        if callable(self.scoring):
+            folds = fill_error_scores(folds, self.error_score)
+        results = build_cv_results(candidates, folds, n_splits,
+                                   return_train_score=bool(self.return_train_score),
+                                   skip_reasons=reasons)
+
+        first = folds[0].test_scores
+        self.multimetric_ = isinstance(first, dict)
+        if callable(self.scoring) and self.multimetric_:
+            self._check_refit_for_multimetric(first)
+            refit_metric = self.refit
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
+            if not callable(self.refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
+            self.best_params_ = results["params"][self.best_index_]
+        if self.refit:
+            self._refit(base_estimator, X, y, estimator_params)
+        self.scorer_ = scorer_dict if scorer_dict is not None else scorer
+        self.cv_results_ = results
+        return self
+
+    def _evaluate(self, study: Study, candidates: list[dict[str, Any]], splits: list[Any],
+                  job: FoldJob, X: Any, y: Any, estimator_params: Mapping[str, Any],
+                  refit_metric: Any) -> None:
+        """Evaluate the candidates that have no finished trial yet."""
+        done = {t.candidate for t in study.trials if t.state.is_finished}
+        pending = [i for i in range(len(candidates)) if i not in done]
+        reasons = self._discover(job.estimator, candidates, pending, X, y, estimator_params)
+        n_fit = len(pending) - len(reasons)
+        if self.verbose > 0:
+            print(f"Fitting {job.n_splits} folds for each of {n_fit} candidates, "
+                  f"totalling {n_fit * job.n_splits} fits")
+        if not pending:
+            return
+        if isinstance(refit_metric, str) and refit_metric != "score":
+            value_metric: str | None = refit_metric
+        else:
+            value_metric = job.metric_names[0] if job.metric_names else None
+        with make_executor(self.n_jobs, capacity=_pre_dispatch(self.pre_dispatch, self.n_jobs)
+                           ) as executor, \
+                Progress(n_fit * job.n_splits, description=type(self).__name__,
+                         enabled=self.show_progress) as progress:
+            run_candidates(study, candidates, splits, job, executor, skip_reasons=reasons,
+                           value_metric=value_metric, progress=progress)
+
+    def _discover(self, estimator: Any, candidates: list[dict[str, Any]], pending: list[int],
+                  X: Any, y: Any, fit_params: Mapping[str, Any]) -> dict[int, str]:
+        """Candidates (among ``pending``) the estimator rejects whatever the data."""
+        if not self.skip_invalid or self.error_score == "raise" or not pending:
+            return {}
+        try:
+            from tunesmith.sklearn._discovery import find_invalid_candidates
+        except ImportError:  # discovery not installed: every candidate is fitted
+            return {}
+        report = find_invalid_candidates(estimator, [candidates[i] for i in pending], X, y,
+                                         fit_params=dict(fit_params))
+        reasons = {pending[k]: reason for k, reason in report.reasons.items()}
+        summary = report.summary()
+        if summary:
+            logger.info("%s", summary)
+            warnings.warn(summary, SkippedCandidatesWarning, stacklevel=4)
+        return reasons
+
+    def _open_study(self, X: Any, y: Any, split_params: Mapping[str, Any],
+                    fit_params: Mapping[str, Any], candidates: list[dict[str, Any]],
+                    splits: list[Any]) -> Study:
+        # A storage given as a URL is opened here, so that the study does not own it:
+        # study_ stays readable after fit.
+        storage = open_storage(self.storage)
+        study = Study(sampler=ListSampler(candidates), direction="maximize", storage=storage,
+                      name=self.study_name, load_if_exists=True)
+        if self.storage is None:
+            return study  # private to this fit: nothing to resume, nothing to check
+        current = _fingerprint.fingerprint(
+            X=X, y=y, groups=split_params.get("groups"), fit_params=fit_params,
+            estimator=self.estimator, candidates=candidates, splits=splits,
+            scoring=(self.scoring, self.error_score, bool(self.return_train_score)),
+        )
+        stored = study.storage.study_attrs(study.study_id).get(_fingerprint.ATTR)
+        if stored is None:
+            if study.trials:
+                raise StudyMismatchError(
+                    f"study {study.name!r} already has trials that no drop-in search "
+                    "recorded; pass another study_name"
+                )
+            study.storage.set_study_attr(study.study_id, _fingerprint.ATTR, current)
+        else:
+            _fingerprint.check_fingerprint(stored, current, study.name)
+        return study
+
+    def _refit(self, base_estimator: Any, X: Any, y: Any, fit_params: Mapping[str, Any]
+               ) -> None:
+        # Parameters are cloned as well: one may be an estimator (a searched step).
+        best = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
+        start = time.time()
+        if y is not None:
+            best.fit(X, y, **fit_params)
+        else:
+            best.fit(X, **fit_params)
+        self.refit_time_ = time.time() - start
+        self.best_estimator_ = best
+        if hasattr(best, "feature_names_in_"):
+            self.feature_names_in_ = best.feature_names_in_
+
+    # -- settings, scorers, routing ---------------------------------------------------------
+
+    def _check_settings(self) -> None:
+        if not hasattr(self.estimator, "fit"):
+            raise TypeError(f"estimator must have a fit method, got {self.estimator!r}")
+        error_score = self.error_score
+        if not (error_score == "raise" if isinstance(error_score, str)
+                else isinstance(error_score, numbers.Real)):
+            raise ValueError(
+                f"error_score must be 'raise' or a number (np.nan by default), "
+                f"got {error_score!r}"
+            )
+        refit = self.refit
+        if not (isinstance(refit, (bool, str, np.bool_)) or callable(refit)):
+            raise ValueError(f"refit must be True, False, a metric name or a callable, "
+                             f"got {refit!r}")
+        if not isinstance(self.verbose, (numbers.Integral, bool, np.bool_)):
+            raise ValueError(f"verbose must be an integer, got {self.verbose!r}")
+        if self.show_progress not in (None, True, False):
+            raise ValueError(f"show_progress must be True, False or None (auto), "
+                             f"got {self.show_progress!r}")
+
+    def _scorers(self) -> tuple[Any, dict[str, Any] | None, Any]:
+        """(scorer to call, {name: scorer} when several metrics, refit metric)."""
+        scoring = self.scoring
+        if callable(scoring):
+            return scoring, None, "score"
+        if scoring is None or isinstance(scoring, str):
+            return check_scoring(self.estimator, scoring), None, "score"
+        if isinstance(scoring, (list, tuple, set, dict)):
+            # One scorer per name, then scikit-learn's multimetric scorer over them: it
+            # predicts once for several metrics and reports each metric's failure.
+            named = scoring.items() if isinstance(scoring, dict) else ((s, s) for s in scoring)
+            scorer_dict = {name: check_scoring(self.estimator, s) for name, s in named}
+            multi = check_scoring(self.estimator, scoring=scorer_dict,
+                                  raise_exc=(self.error_score == "raise"))
+            self._check_refit_for_multimetric(scorer_dict)
+            return multi, scorer_dict, self.refit
+        raise ValueError(
+            f"scoring must be None, a scorer name, a callable, or a list/tuple/set/dict of "
+            f"scorers, got {scoring!r}"
+        )
+
+    def _check_refit_for_multimetric(self, scores: Mapping[str, Any]) -> None:
+        refit = self.refit
+        if refit is not False and not callable(refit) and not (
+            isinstance(refit, str) and refit in scores
+        ):
+            raise ValueError(
+                "For multi-metric scoring, the parameter refit must be set to a scorer key "
+                "or a callable to refit an estimator with the best parameter setting on the "
+                "whole data and make the best_* attributes available for that metric. If "
+                f"this is not needed, refit should be set to False explicitly. {refit!r} was "
+                f"passed. Metrics: {sorted(scores)}"
+            )
+
+    @staticmethod
+    def _select_best_index(refit: Any, refit_metric: Any, results: Mapping[str, Any]) -> Any:
+        if callable(refit):
+            best = refit(results)
+            if not isinstance(best, numbers.Integral):
+                raise TypeError(f"best_index_ returned is not an integer: the refit callable "
+                                f"returned {best!r}")
+            if best < 0 or best >= len(results["params"]):
+                raise IndexError(f"best_index_ index out of range: the refit callable "
+                                 f"returned {best}, for {len(results['params'])} candidates")
+            return best
+        return results[f"rank_test_{refit_metric}"].argmin()
+
+    def _route(self, params: dict[str, Any], scorer: Any, scorer_dict: dict[str, Any] | None
+               ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """(estimator fit params, splitter params, scorer params), as scikit-learn routes."""
+        if sklearn.get_config().get("enable_metadata_routing", False):
+            routed = process_routing(self, "fit", **params)
+            return (dict(routed.estimator.fit), dict(routed.splitter.split),
+                    dict(routed.scorer.score))
+        params = dict(params)
+        groups = params.pop("groups", None)
+        score_params = {}
+        # scikit-learn >= 1.9 also weights the scores with sample_weight when the
+        # scorer takes it, and warns for each scorer that does not.
+        if params.get("sample_weight") is not None and _accepts_sample_weight(
+            self, scorer, scorer_dict
+        ):
+            score_params["sample_weight"] = params["sample_weight"]
+        return params, {"groups": groups}, score_params
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How ``fit`` routes metadata to the estimator, the scorer and the splitter."""
+        scorer, _, _ = self._scorers()
+        return (
+            MetadataRouter(owner=self)
+            .add(estimator=self.estimator,
+                 method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+            .add(scorer=scorer,
+                 method_mapping=MethodMapping().add(caller="score", callee="score")
+                 .add(caller="fit", callee="score"))
+            .add(splitter=self.cv,
+                 method_mapping=MethodMapping().add(caller="fit", callee="split"))
+        )
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = deepcopy(inner.classifier_tags)
+        tags.regressor_tags = deepcopy(inner.regressor_tags)
+        tags.input_tags.pairwise = inner.input_tags.pairwise  # cv sees precomputed kernels
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.array_api_support = inner.array_api_support
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A fitted search pickles (joblib.dump of the best model is routine); its study
+        # holds locks and connections, so it stays behind.
+        state = super().__getstate__()
+        state.pop("study_", None)
+        return state
+
+    # -- the fitted search, used as an estimator ------------------------------------------
+
+    def score(self, X: Any, y: Any = None, **params: Any) -> float:
+        """The refit estimator's score on X, y: by ``scoring`` (the refit metric), else
+        ``best_estimator_.score``."""
+        _require_refit(self, "score")
+        check_is_fitted(self)
+        if sklearn.get_config().get("enable_metadata_routing", False):
+            score_params = dict(process_routing(self, "score", **params).scorer["score"])
+        elif params:
+            raise ValueError(
+                f"score got parameters {sorted(params)}, which are only accepted with "
+                "metadata routing: sklearn.set_config(enable_metadata_routing=True)"
+            )
+        else:
+            score_params = {}
+        scorer = self.scorer_
+        if isinstance(scorer, dict):
+            scorer = scorer[self.refit] if self.multimetric_ else scorer
+            return scorer(self.best_estimator_, X, y, **score_params)
+        result = scorer(self.best_estimator_, X, y, **score_params)
+        return result[self.refit] if self.multimetric_ else result
+
+    @available_if(_delegate("score_samples"))
+    def score_samples(self, X: Any) -> Any:
+        """``best_estimator_.score_samples(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.score_samples(X)
+
+    @available_if(_delegate("predict"))
+    def predict(self, X: Any) -> Any:
+        """``best_estimator_.predict(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X)
+
+    @available_if(_delegate("predict_proba"))
+    def predict_proba(self, X: Any) -> Any:
+        """``best_estimator_.predict_proba(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_delegate("predict_log_proba"))
+    def predict_log_proba(self, X: Any) -> Any:
+        """``best_estimator_.predict_log_proba(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict_log_proba(X)
+
+    @available_if(_delegate("decision_function"))
+    def decision_function(self, X: Any) -> Any:
+        """``best_estimator_.decision_function(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.decision_function(X)
+
+    @available_if(_delegate("transform"))
+    def transform(self, X: Any) -> Any:
+        """``best_estimator_.transform(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.transform(X)
+
+    @available_if(_delegate("inverse_transform"))
+    def inverse_transform(self, X: Any) -> Any:
+        """``best_estimator_.inverse_transform(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.inverse_transform(X)
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features seen during fit (with ``refit=True``)."""
+        try:
+            check_is_fitted(self)
+        except NotFittedError as exc:
+            raise AttributeError(
+                f"{type(self).__name__} object has no n_features_in_ attribute."
+            ) from exc
+        return self.best_estimator_.n_features_in_
+
+    @property
+    def classes_(self) -> Any:
+        """Class labels (with ``refit=True`` and a classifier)."""
+        _delegate("classes_")(self)
+        return self.best_estimator_.classes_
+
+
+def _accepts_sample_weight(search: BaseSearchCV, scorer: Any,
+                           scorer_dict: Mapping[str, Any] | None) -> bool:
+    """Whether scikit-learn would pass sample_weight to the scorer(s); warns like it."""
+
+    def accepts(s: Any) -> bool:
+        # Scorer objects answer through a method scikit-learn keeps private; a plain
+        # function takes sample_weight when its signature names it.
+        method = getattr(s, "_accept_sample_weight", None)
+        if method is not None:
+            return bool(method())
+        try:
+            return "sample_weight" in signature(s).parameters
+        except (TypeError, ValueError):
+            return False
+
+    if scorer_dict is not None:
+        for name, s in scorer_dict.items():
+            if not accepts(s):
+                warnings.warn(
+                    f"The scoring {name}={s} does not support sample_weight, which may lead "
+                    f"to statistically incorrect results when fitting {search} with "
+                    "sample_weight. ", stacklevel=4)
+        return any(accepts(s) for s in scorer_dict.values())
+    ok = accepts(scorer)
+    if not ok:
+        warnings.warn(
+            f"The scoring {scorer} does not support sample_weight, which may lead to "
+            f"statistically incorrect results when fitting {search} with sample_weight. ",
+            stacklevel=4)
+    return ok
+
+
+def _pre_dispatch(pre_dispatch: Any, n_jobs: int | None) -> int | None:
+    """scikit-learn's ``pre_dispatch`` (an int, ``"all"``, or ``"k*n_jobs"``) as a count.
+
+    Parsed, never evaluated: only those forms are accepted.
+    """
+    if pre_dispatch is None or pre_dispatch == "all":
+        return None
+    if isinstance(pre_dispatch, numbers.Integral) and not isinstance(pre_dispatch, bool):
+        return max(1, int(pre_dispatch))
+    from joblib import effective_n_jobs
+
+    if isinstance(pre_dispatch, str):
+        text = pre_dispatch.replace(" ", "")
+        factor, _, rest = text.partition("*")
+        if text == "n_jobs":
+            return effective_n_jobs(n_jobs)
+        if rest == "n_jobs" and factor.isdigit():
+            return int(factor) * effective_n_jobs(n_jobs)
+        if factor == "n_jobs" and rest.isdigit():
+            return int(rest) * effective_n_jobs(n_jobs)
+    raise ValueError(
+        f"pre_dispatch must be an int, 'all', or 'k*n_jobs' such as '2*n_jobs', "
+        f"got {pre_dispatch!r}"
+    )

@@ -1,0 +1,176 @@
+"""The storage interface: the one source of truth for studies and trials.
+
+Call order for one trial, as the study drives it::
+
+    create_trial(...)            -> a RUNNING trial (or None: that candidate is taken)
+    heartbeat(trial_id)*         while it runs (persistent storages only)
+    report(trial_id, step, v)*   intermediate values, for pruners
+    finish_trial(trial_id, ...)  exactly once; a second call is a no-op returning False
+
+Samplers never see a storage; they get the list of FrozenTrials the study reads.
+Every value a storage keeps is JSON (see ``tunesmith.space.encode_value``), never a pickle.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.space import Dimension
+
+__all__ = ["Storage", "StudySummary"]
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """One line of ``tunesmith studies``: a study and how far it got."""
+
+    study_id: int
+    name: str
+    direction: Direction
+    n_trials: int
+    n_complete: int
+    best_value: float | None
+    created_at: datetime | None
+
+
+class Storage(abc.ABC):
+    """Where studies and their trials live.
+
+    Implementations: :class:`~tunesmith.storage.MemoryStorage` and the SQL storage
+    (SQLite, PostgreSQL). A shared contract test suite runs against all of them.
+    """
+
+    # -- studies -----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_study(
+        self,
+        name: str,
+        *,
+        direction: Direction,
+        attrs: Mapping[str, Any] | None = None,
+        load_if_exists: bool = False,
+    ) -> int:
+        """Create a study and return its id.
+
+        With ``load_if_exists`` an existing study of that name is returned instead;
+        otherwise an existing name raises ``ValueError`` naming the study.
+        """
+
+    @abc.abstractmethod
+    def study_id(self, name: str) -> int:
+        """The id of the study called ``name``; ``StudyNotFoundError`` if none."""
+
+    @abc.abstractmethod
+    def study_name(self, study_id: int) -> str:
+        """The name of a study."""
+
+    @abc.abstractmethod
+    def study_direction(self, study_id: int) -> Direction:
+        """Whether the study minimises or maximises."""
+
+    @abc.abstractmethod
+    def study_attrs(self, study_id: int) -> dict[str, Any]:
+        """The study's JSON attributes (space, settings, fingerprints...)."""
+
+    @abc.abstractmethod
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        """Set one JSON attribute of a study."""
+
+    @abc.abstractmethod
+    def list_studies(self) -> list[StudySummary]:
+        """Every study in this storage, oldest first."""
+
+    @abc.abstractmethod
+    def delete_study(self, study_id: int) -> None:
+        """Delete a study and all its trials."""
+
+    # -- trials ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_trial(
+        self,
+        study_id: int,
+        *,
+        owner: str,
+        candidate: int | None = None,
+        params: Mapping[str, Any] | None = None,
+        dimensions: Mapping[str, Dimension] | None = None,
+    ) -> FrozenTrial | None:
+        """Start a RUNNING trial owned by ``owner`` with the next free number.
+
+        With ``candidate``, claim that index of a finite candidate list: return None
+        when a trial for that candidate already exists (so two workers never run the
+        same grid point). Numbering and claiming are atomic across processes.
+        """
+
+    @abc.abstractmethod
+    def take_over_trial(
+        self, trial_id: int, *, old_owner: str, new_owner: str
+    ) -> FrozenTrial | None:
+        """Give a RUNNING trial whose owner died to ``new_owner``.
+
+        A compare-and-set: succeeds only while the trial is still RUNNING and owned
+        by ``old_owner``, so of several workers noticing the same dead trial one wins.
+        The trial keeps its number and candidate; its start time and heartbeat reset.
+        """
+
+    @abc.abstractmethod
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        *,
+        value: float | None = None,
+        params: Mapping[str, Any] | None = None,
+        dimensions: Mapping[str, Dimension] | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        message: str | None = None,
+    ) -> bool:
+        """Record the outcome of a trial, in one transaction.
+
+        ``params``/``dimensions``/``attrs`` are merged into what the trial has.
+        Returns False, changing nothing, if the trial had already finished: a
+        trial reported twice is a no-op, never an error.
+        """
+
+    @abc.abstractmethod
+    def report(self, trial_id: int, step: int, value: float) -> None:
+        """Store an intermediate value of a running trial (also a heartbeat)."""
+
+    @abc.abstractmethod
+    def heartbeat(self, trial_ids: Iterable[int]) -> None:
+        """Mark running trials as alive now."""
+
+    @abc.abstractmethod
+    def trials(
+        self, study_id: int, *, states: Iterable[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        """The study's trials ordered by number, optionally only some states."""
+
+    @abc.abstractmethod
+    def trial(self, trial_id: int) -> FrozenTrial:
+        """One trial by id."""
+
+    def taken_candidates(self, study_id: int) -> set[int]:
+        """Candidate indices that already have a trial (running or finished)."""
+        return {t.candidate for t in self.trials(study_id) if t.candidate is not None}
+
+    def close(self) -> None:
+        """Release connections. The storage is unusable afterwards."""
+
+    @property
+    def is_persistent(self) -> bool:
+        """Whether trials outlive this process (and so need heartbeats)."""
+        return False
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,135 @@
+"""The live handle an objective receives: it asks for parameters and reports progress."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tunesmith.exceptions import InvalidSpaceError
+from tunesmith.records import FrozenTrial
+from tunesmith.space import Categorical, Dimension, Float, Int
+
+if TYPE_CHECKING:  # the study imports this module, never the other way round
+    from tunesmith.study import Study
+
+__all__ = ["Trial"]
+
+
+class Trial:
+    """One evaluation in progress.
+
+    Parameters of a declared space are fixed when the trial starts; parameters asked
+    for define-by-run (``trial.float("lr", 1e-4, 1e-1, log=True)``) are proposed by the
+    study's sampler on first use, and the same call again returns the same value.
+
+    >>> import tunesmith
+    >>> study = tunesmith.Study(seed=0)
+    >>> trial = study.ask()
+    >>> x = trial.float("x", -1.0, 1.0)
+    >>> -1.0 <= x <= 1.0 and trial.float("x", -1.0, 1.0) == x
+    True
+    """
+
+    def __init__(
+        self,
+        study: Study,
+        record: FrozenTrial,
+        params: Mapping[str, Any],
+        dimensions: Mapping[str, Dimension],
+    ) -> None:
+        self._study = study
+        self._record = record
+        self._params: dict[str, Any] = dict(params)
+        self._dimensions: dict[str, Dimension] = dict(dimensions)
+        self._attrs: dict[str, Any] = {}
+
+    @property
+    def number(self) -> int:
+        """The trial's number within its study, from 0."""
+        return self._record.number
+
+    @property
+    def trial_id(self) -> int:
+        return self._record.trial_id
+
+    @property
+    def candidate(self) -> int | None:
+        """The index in a finite candidate list (grid point), if any."""
+        return self._record.candidate
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters chosen so far (a copy)."""
+        return dict(self._params)
+
+    @property
+    def dimensions(self) -> dict[str, Dimension]:
+        return dict(self._dimensions)
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return dict(self._attrs)
+
+    # -- asking for parameters ----------------------------------------------------
+
+    def suggest(self, name: str, dimension: Dimension) -> Any:
+        """The value of parameter ``name`` drawn from ``dimension``."""
+        if not isinstance(name, str) or not name:
+            raise InvalidSpaceError(f"a parameter name must be a non-empty string, got {name!r}")
+        known = self._dimensions.get(name)
+        if name in self._params:
+            if known is not None and known != dimension:
+                raise InvalidSpaceError(
+                    f"parameter {name!r} was already defined as {known!r}; "
+                    f"it cannot change to {dimension!r} within one study"
+                )
+            return self._params[name]
+        value = self._study._propose_one(self, name, dimension)
+        self._params[name] = value
+        self._dimensions[name] = dimension
+        return value
+
+    def float(self, name: str, low: float, high: float, *, log: bool = False,
+              step: float | None = None) -> float:
+        """A float in [low, high], optionally on a log scale or a step grid."""
+        return self.suggest(name, _named(name, Float, low, high, log=log, step=step))
+
+    def int(self, name: str, low: int, high: int, *, log: bool = False, step: int = 1) -> int:
+        """An integer in [low, high] (both included)."""
+        return self.suggest(name, _named(name, Int, low, high, log=log, step=step))
+
+    def categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices``."""
+        return self.suggest(name, _named(name, Categorical, choices))
+
+    # -- reporting ------------------------------------------------------------------
+
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate value (e.g. validation loss after an epoch)."""
+        value = float(value)
+        if not math.isfinite(value):
+            return  # a NaN step is not evidence a pruner can use
+        self._study.storage.report(self.trial_id, int(step), value)
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner asks to stop this trial now.
+
+        No pruner ships yet, so this is False; objectives can already call it.
+        """
+        return False
+
+    def set_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serialisable attribute, stored with the trial."""
+        self._attrs[str(key)] = value
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self._params!r})"
+
+
+def _named(name: str, cls: type, *args: Any, **kwargs: Any) -> Dimension:
+    """Build a dimension, naming the parameter in any error."""
+    try:
+        return cls(*args, **kwargs)
+    except InvalidSpaceError as exc:
+        raise InvalidSpaceError(f"parameter {name!r}: {exc}") from None
