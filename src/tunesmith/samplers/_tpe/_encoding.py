@@ -1,13 +1,15 @@
 """How one Space maps to the arrays TPE models, and back.
 
-Every numeric parameter becomes a column in the unit interval (``to_unit``: log scale
-for log dimensions, equal-width bins for integers and steps); every categorical one a
-column of choice indices. An inactive conditional parameter is NaN (numeric) or -1
-(categorical), so one array holds trials with different active sets.
+Every numeric parameter becomes a column in the unit interval (the dimension's own
+``to_unit``: log scale for log dimensions, one bin per value for integers and steps);
+every categorical one a column of choice indices. An inactive conditional parameter
+is NaN (numeric) or -1 (categorical), so one array holds trials with different
+active sets.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,12 +18,14 @@ from typing import Any
 import numpy as np
 
 from tunesmith.exceptions import InvalidSpaceError
-from tunesmith.space import Categorical, Space
+from tunesmith.space import Categorical, Dimension, Space
 
-__all__ = ["Encoding", "Rows"]
+__all__ = ["Encoding", "Rows", "unit_bins"]
 
 #: Finite numeric dimensions up to this size have their unit positions listed.
 _MAX_LISTED = 4096
+#: Halvings that locate a bin edge (to about 1e-12 of the unit interval).
+_BISECTIONS = 40
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,10 @@ class Encoding:
         self.cat_names: list[str] = []
         bins: list[int] = []
         sizes: list[int] = []
-        #: Unit positions of each value of a finite numeric dimension (None: continuous
-        #: or too many values to list; those snap through from_unit / to_unit).
-        self._centers: list[np.ndarray | None] = []
+        #: Per finite numeric dimension: (unit position of each value, unit edges where
+        #: ``from_unit`` moves to the next value); None: continuous, or too many values
+        #: to list (those snap through from_unit / to_unit one by one).
+        self._bins: list[tuple[np.ndarray, np.ndarray] | None] = []
         for name in space.names:
             dim = space[name]
             if isinstance(dim, Categorical):
@@ -83,10 +88,7 @@ class Encoding:
                 self.num_names.append(name)
                 size = int(dim.size) if dim.is_finite else 0
                 bins.append(size)
-                self._centers.append(
-                    np.array([dim.to_unit(v) for v in dim.values()])
-                    if 0 < size <= _MAX_LISTED else None
-                )
+                self._bins.append(unit_bins(dim) if 0 < size <= _MAX_LISTED else None)
         self.bins = np.asarray(bins, dtype=np.int64)
         self.sizes = np.asarray(sizes, dtype=np.int64)
         self.n_dims = len(space.names)
@@ -111,10 +113,10 @@ class Encoding:
         num = np.full((len(points), len(self.num_names)), np.nan)
         cat = np.full((len(points), len(self.cat_names)), -1, dtype=np.int64)
         for r, params in enumerate(points):
-            for i, (name, dim) in enumerate(zip(self.num_names, self._num_dims)):
+            for i, (name, dim) in enumerate(zip(self.num_names, self._num_dims, strict=True)):
                 if name in params:
                     num[r, i] = _to_unit(dim, params[name])
-            for i, (name, dim) in enumerate(zip(self.cat_names, self._cat_dims)):
+            for i, (name, dim) in enumerate(zip(self.cat_names, self._cat_dims, strict=True)):
                 if name in params:
                     cat[r, i] = _choice_index(dim, params[name])
         return Rows(self.snap(num), cat)
@@ -122,9 +124,9 @@ class Encoding:
     def snap(self, num: np.ndarray) -> np.ndarray:
         """Move unit values of integer and step dimensions onto their values' positions.
 
-        Bins need not be equal (a log-scaled Int gives small integers wider bins), so
-        each value snaps to the nearest listed position, which ``from_unit`` maps
-        back to that very value.
+        ``u`` snaps to the position of ``from_unit(u)``, the value the dimension itself
+        decodes there: bins need not be equal (a log-scaled Int gives small integers
+        wider bins), so neither the nearest position nor equal widths would do.
         """
         if not (self.bins > 0).any():
             return num
@@ -134,10 +136,10 @@ class Encoding:
                 continue
             u = out[:, i]
             active = ~np.isnan(u)
-            centers = self._centers[i]
-            if centers is not None:
-                edges = (centers[1:] + centers[:-1]) / 2
-                u[active] = centers[np.searchsorted(edges, u[active])]
+            listed = self._bins[i]
+            if listed is not None:
+                centers, edges = listed
+                u[active] = centers[np.searchsorted(edges, u[active], side="right")]
             else:
                 dim = self._num_dims[i]
                 u[active] = [dim.to_unit(dim.from_unit(float(x))) for x in u[active]]
@@ -207,6 +209,42 @@ class Encoding:
                 allowed = np.array([cond.accepts(c) for c in choices], dtype=bool)
             rules.append((target_kind, target, parent_kind, parent, allowed, cond))
         return rules
+
+
+@functools.lru_cache(maxsize=256)
+def unit_bins(dim: Dimension) -> tuple[np.ndarray, np.ndarray]:
+    """Unit positions of a finite dimension's values, and where ``from_unit`` changes value.
+
+    ``edges[k - 1]`` is the smallest ``u`` that decodes to value ``k`` or a later one,
+    found by bisection on ``from_unit`` itself, so the bins are exactly the
+    dimension's (equal for linear integers, wider for small integers on a log scale).
+
+    >>> from tunesmith.space import Int
+    >>> centers, edges = unit_bins(Int(1, 3, log=True))
+    >>> [Int(1, 3, log=True).from_unit(float(u)) for u in centers]
+    [1, 2, 3]
+    >>> bool(edges[0] > 1 / 3)  # 1 owns log(0.5)..log(1.5) of log(0.5)..log(3.5)
+    True
+    """
+    values = dim.values()
+    index = {v: k for k, v in enumerate(values)}
+
+    def position(u: float) -> int:
+        return index[dim.from_unit(u)]
+
+    centers = np.array([dim.to_unit(v) for v in values])
+    edges = np.empty(len(values) - 1)
+    for k in range(1, len(values)):
+        # Between the previous edge and value k's own position (which decodes to k).
+        lo, hi = (edges[k - 2] if k > 1 else 0.0), float(centers[k])
+        for _ in range(_BISECTIONS):
+            mid = (lo + hi) / 2
+            if position(mid) >= k:
+                hi = mid
+            else:
+                lo = mid
+        edges[k - 1] = hi
+    return centers, edges
 
 
 def _to_unit(dim: Any, value: Any) -> float:
