@@ -204,6 +204,9 @@ class Study:
         total = n_trials if n_trials is not None else self._finite_size()
         done = 0
         with Progress(total, description=self.name, enabled=show_progress) as bar:
+            # The bar's best is kept up to date from each record: reading every complete
+            # trial back after each one made a long study quadratic.
+            best = self._best_or_none() if bar.enabled else None
             while (n_trials is None or done < n_trials) and (
                 deadline is None or time.monotonic() < deadline
             ):
@@ -213,7 +216,11 @@ class Study:
                     break
                 record = self._run_one(objective, trial, raise_errors)
                 done += 1
-                bar.advance(best=self._best_or_none())
+                if record.is_complete and (
+                    best is None or self.direction.better(record.value, best)  # type: ignore[arg-type]
+                ):
+                    best = float(record.value)  # type: ignore[arg-type]
+                bar.advance(best=best)
                 for callback in callbacks:
                     callback(self, record)
 
