@@ -152,7 +152,7 @@ class _Search(abc.ABC):
         """How many trials the finished study will have, when known in advance."""
 
     @abc.abstractmethod
-    def run(self, data: Dataset, *, storage: str, name: str,
+    def run(self, data: Dataset, *, storage: Storage, name: str,
             show_progress: bool | None) -> BaseEstimator | None:
         """Search, store every trial, and return the best estimator refit on all of
         ``data.X`` (None when this search leaves the refit to the caller)."""
@@ -168,7 +168,7 @@ class _DropInSearch(_Search):
             return min(size, int(self.problem.n_trials or size))
         return size
 
-    def run(self, data: Dataset, *, storage: str, name: str,
+    def run(self, data: Dataset, *, storage: Storage, name: str,
             show_progress: bool | None) -> BaseEstimator | None:
         # Imported here: the drop-ins pull in the whole sklearn layer, and the inspect
         # commands, which never search, should start fast.
@@ -195,7 +195,7 @@ class _StudySearch(_Search):
     def planned(self) -> int | None:
         return self.problem.n_trials
 
-    def run(self, data: Dataset, *, storage: str, name: str,
+    def run(self, data: Dataset, *, storage: Storage, name: str,
             show_progress: bool | None) -> BaseEstimator | None:
         p = self.problem
         study = Study(space=dict(p.space), direction=Direction.MAXIMIZE,
@@ -269,7 +269,9 @@ def run_study(
         study_id, done = _open_study(store, settings, fingerprint, search.planned)
         if on_start is not None:
             on_start(settings.name, storage, search.planned, done)
-        refit = search.run(data, storage=storage, name=settings.name,
+        # The search gets the open storage, not the URL: one connection pool, closed
+        # below, so the SQLite file is whole (its WAL folded in) when the command ends.
+        refit = search.run(data, storage=store, name=settings.name,
                            show_progress=show_progress)
         trials = store.trials(study_id)
         best = best_trial(trials)

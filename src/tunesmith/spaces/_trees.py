@@ -6,9 +6,9 @@ from tunesmith.space import Categorical, Condition, Float, Int, Space
 
 __all__ = ["forest"]
 
+# Regressors keep their default criterion: of the others forests accept, poisson needs a
+# non-negative target and absolute_error is slow (friedman_mse is for boosting only).
 _CLASSIFIER_CRITERIA = ["gini", "entropy", "log_loss"]
-# poisson needs a non-negative target and absolute_error is slow: not by default.
-_REGRESSOR_CRITERIA = ["squared_error", "friedman_mse"]
 
 
 def forest(prefix: str = "", *, classifier: bool) -> Space:
@@ -20,9 +20,6 @@ def forest(prefix: str = "", *, classifier: bool) -> Space:
     p = prefix
     dims = {
         f"{p}n_estimators": Int(50, 500, log=True),
-        f"{p}criterion": Categorical(
-            _CLASSIFIER_CRITERIA if classifier else _REGRESSOR_CRITERIA
-        ),
         f"{p}max_depth": Categorical([None, 4, 8, 16, 32]),
         f"{p}min_samples_split": Int(2, 20),
         f"{p}min_samples_leaf": Int(1, 20, log=True),
@@ -31,6 +28,7 @@ def forest(prefix: str = "", *, classifier: bool) -> Space:
         f"{p}max_samples": Float(0.5, 1.0),
     }
     if classifier:
+        dims[f"{p}criterion"] = Categorical(_CLASSIFIER_CRITERIA)
         dims[f"{p}class_weight"] = Categorical([None, "balanced", "balanced_subsample"])
     return Space(
         dims, conditions=[Condition(f"{p}max_samples", f"{p}bootstrap", [True])]
