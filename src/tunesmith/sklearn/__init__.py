@@ -10,6 +10,12 @@ instead of fitted (``skip_invalid=True``; their rows match scikit-learn's failed
 
 from __future__ import annotations
 
+from tunesmith.sklearn._discovery import (
+    InvalidReport,
+    discover_in_space,
+    find_invalid_candidates,
+    probe_space,
+)
 from tunesmith.sklearn._grid import GridSearchCV
 from tunesmith.sklearn._random import RandomizedSearchCV
 from tunesmith.sklearn._search import BaseSearchCV, SkippedCandidatesWarning
@@ -17,6 +23,10 @@ from tunesmith.sklearn._search import BaseSearchCV, SkippedCandidatesWarning
 __all__ = [
     "BaseSearchCV",
     "GridSearchCV",
+    "InvalidReport",
     "RandomizedSearchCV",
     "SkippedCandidatesWarning",
+    "discover_in_space",
+    "find_invalid_candidates",
+    "probe_space",
 ]
