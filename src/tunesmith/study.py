@@ -138,7 +138,16 @@ class Study:
         Raises :class:`~tunesmith.SearchExhausted` when a finite search has a trial
         for every point.
         """
-        trial = self._rerun_abandoned() or self._claim_candidate() or self._propose()
+        try:
+            trial = self._rerun_abandoned() or self._claim_candidate() or self._propose()
+        except SearchExhausted:
+            # Every point has a trial, but a worker may have died holding one since
+            # the last look (looks are rate-limited): look once more before giving up.
+            self._released = True
+            found = self._rerun_abandoned()
+            if found is None:
+                raise
+            trial = found
         self._held.add(trial.trial_id)
         self._ensure_heartbeat()
         return trial
