@@ -165,7 +165,8 @@ def test_pipeline_gets_its_final_steps_space_with_prefixed_names():
                                    "svc__kernel": "linear"})) == {
         "svc__C", "svc__class_weight", "svc__kernel"
     }
-    nested = Pipeline([("prep", StandardScaler()), ("inner", Pipeline([("lr", LogisticRegression())]))])
+    nested = Pipeline([("prep", StandardScaler()),
+                       ("inner", Pipeline([("lr", LogisticRegression())]))])
     names = space_for(nested).names
     assert "inner__lr__C" in names
     point = space_for(nested).sample(np.random.default_rng(0))

@@ -9,9 +9,9 @@ from tunesmith.samplers._sobol import SobolSampler
 from tunesmith.samplers._tpe import TPESampler
 
 __all__ = [
+    "SAMPLERS",
     "GridSampler",
     "ListSampler",
-    "SAMPLERS",
     "RandomSampler",
     "Sampler",
     "SobolSampler",

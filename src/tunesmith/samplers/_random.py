@@ -79,7 +79,7 @@ def sklearn_random_candidates(
     sorted-name order (a list by index, a distribution by ``rvs``).
 
     >>> sklearn_random_candidates({"a": [1, 2, 3]}, 2, random_state=0)
-    [{'a': 3}, {'a': 1}]
+    [{'a': 3}, {'a': 2}]
     """
     space = to_space(param_distributions)
     subspaces = space.spaces if isinstance(space, SpaceUnion) else (space,)
@@ -101,13 +101,20 @@ def sklearn_random_candidates(
                 stacklevel=2,
             )
             n = len(grid)
-        return [grid[int(i)] for i in sample_without_replacement(len(grid), n, random_state=rng)]
+        picked = sample_without_replacement(len(grid), n, random_state=rng)
+        # ParameterGrid's random access builds each dict in reverse name order (its
+        # iteration uses name order): cv_results_' param columns follow that order.
+        return [_reverse_names(grid[int(i)]) for i in picked]
 
     out = []
     for _ in range(int(n_iter)):
         sub = subspaces[rng.choice(len(subspaces))]
         out.append({name: _draw(sub[name], rng) for name in sorted(sub.names)})
     return out
+
+
+def _reverse_names(point: dict[str, Any]) -> dict[str, Any]:
+    return {name: point[name] for name in sorted(point, reverse=True)}
 
 
 def _draw(dim: Any, rng: np.random.RandomState) -> Any:
