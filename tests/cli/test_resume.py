@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -94,15 +95,23 @@ class _Watcher:
             return 0
         return sum(t.state.is_finished for t in trials)
 
+    def running_owners(self) -> list[str]:
+        """The owners of the study's trials still marked running."""
+        if self._storage is None:
+            return []
+        trials = self._storage.trials(self._storage.study_id(self.name))
+        return [t.owner or "" for t in trials if not t.state.is_finished]
+
     def close(self) -> None:
         if self._storage is not None:
             self._storage.close()
 
 
-def _interrupt_at_random(study: Path, url: str, rng: random.Random, signals: list[int]
-                         ) -> list[int]:
+def _interrupt_at_random(study: Path, url: str, rng: random.Random, signals: list[int],
+                         total: int) -> list[int]:
     """Start the run and stop it with each signal in turn: the first time at a random
     moment of its start-up, then each time at a random moment after it made progress.
+    SIGINT and SIGTERM must stop it cleanly (see :func:`_check_clean_stop`).
     Returns the finished-trial counts seen after each stop."""
     watcher = _Watcher(url, study.stem)
     seen = []
@@ -123,14 +132,27 @@ def _interrupt_at_random(study: Path, url: str, rng: random.Random, signals: lis
             _, err = proc.communicate(timeout=60)
             if sig == signal.SIGKILL:
                 assert proc.returncode in (-signal.SIGKILL, 0), err
-            elif proc.returncode != 0:  # SIGINT / SIGTERM: stopped cleanly, says how to resume
-                assert proc.returncode == 130, err
-                assert f"interrupted; resume with: tunesmith run {study}" in err, err
-                assert "Traceback" not in err
+            elif proc.returncode == 0:  # it finished between our look and the signal
+                assert watcher.finished() == total, err
+            else:
+                _check_clean_stop(proc, err, study, watcher)
             seen.append(watcher.finished())
     finally:
         watcher.close()
     return seen
+
+
+def _check_clean_stop(proc: subprocess.Popen[str], err: str, study: Path,
+                      watcher: _Watcher) -> None:
+    """Ctrl-C (or SIGTERM) mid-search: exit 130 without a traceback, print the very
+    command that resumes, and leave no trial running in the dead process's name (the
+    one it was evaluating is released, so the next run repeats it)."""
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    command = shlex.join(["run", str(study), "--no-progress", "--format", "json"])
+    assert f"interrupted; resume with: tunesmith {command}" in err.splitlines(), err
+    mine = [o for o in watcher.running_owners() if o.split(":")[1:2] == [str(proc.pid)]]
+    assert not mine, f"trials still running for the interrupted process: {mine}"
 
 
 def _complete_run(cli, study: Path) -> dict:
@@ -176,8 +198,10 @@ def test_grid_survives_sigkill_at_random_moments(cli, tmp_path: Path) -> None:
 
     reference = _complete_run(cli, clean / "grid.toml")
     url = f"sqlite:///{killed / 'grid.db'}"
+    # Five kills, and a Ctrl-C in the middle: the drop-in path must stop as cleanly.
     seen = _interrupt_at_random(killed / "grid.toml", url, rng,
-                                [signal.SIGKILL] * 5)
+                                [signal.SIGKILL] * 3 + [signal.SIGINT] + [signal.SIGKILL] * 2,
+                                total=24)
     assert seen == sorted(seen)  # nothing finished was lost
     resumed = _complete_run(cli, killed / "grid.toml")
 
@@ -200,7 +224,7 @@ def test_native_study_survives_kill_and_interrupts(cli, tmp_path: Path) -> None:
     reference = _complete_run(cli, clean / "rand.toml")
     url = f"sqlite:///{killed / 'rand.db'}"
     _interrupt_at_random(killed / "rand.toml", url, rng,
-                         [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
+                         [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], total=24)
     resumed = _complete_run(cli, killed / "rand.toml")
 
     _check_same_outcome(killed, clean, "rand", 24)
