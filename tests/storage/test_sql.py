@@ -19,7 +19,8 @@ from tunesmith.records import Direction, TrialState
 from tunesmith.space import Categorical, Float
 from tunesmith.storage import open_storage
 from tunesmith.storage._sql import SQLStorage
-from tunesmith.storage._sql_schema import SCHEMA_VERSION, ParamRepr
+from tunesmith.storage._sql_json import ParamRepr
+from tunesmith.storage._sql_schema import SCHEMA_VERSION
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -362,10 +363,10 @@ def test_engine_kwargs_override_the_defaults(tmp_path) -> None:
 
 
 def test_a_plain_postgresql_url_uses_psycopg_3(monkeypatch) -> None:
-    from tunesmith.storage._sql import _parse_url
+    from tunesmith.storage._sql_engine import parse_url
 
-    assert _parse_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
-    assert _parse_url("postgresql+psycopg2://u@h/db").drivername == "postgresql+psycopg2"
+    assert parse_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert parse_url("postgresql+psycopg2://u@h/db").drivername == "postgresql+psycopg2"
 
 
 def test_a_missing_postgres_driver_names_the_extra(monkeypatch) -> None:

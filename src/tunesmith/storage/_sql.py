@@ -10,6 +10,10 @@ How it stays fast and safe with several workers on one database:
   locked" is retried with backoff after the busy timeout;
 * PostgreSQL serialises trial numbering per study with a row lock on the study;
 * one bounded connection pool per storage, closed by ``close()``.
+
+Beside this module: ``_sql_engine`` opens the database (URL, pool, SQLite pragmas),
+``_sql_schema`` holds the tables, statements and schema version, ``_sql_json`` turns
+values into JSON text and back.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import contextlib
 import functools
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -27,16 +30,16 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy import event, exc
-from sqlalchemy.engine import URL, Connection, Engine, Row
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Row
 
 from tunesmith.exceptions import StorageError, StudyNotFoundError
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.space import Dimension
+from tunesmith.storage import _sql_json as codec
 from tunesmith.storage import _sql_schema as schema
 from tunesmith.storage._base import Storage, StudySummary
+from tunesmith.storage._sql_engine import make_engine, parse_url
 from tunesmith.storage._sql_schema import RUNNING
 
 __all__ = ["SQLStorage"]
@@ -45,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_BUSY_TIMEOUT_S = 30.0
 _MAX_RETRIES = 8
 # PostgreSQL's "serialization failure" and "deadlock detected": the transaction was
 # rolled back whole, so running it again is safe.
@@ -81,12 +83,12 @@ class SQLStorage(Storage):
     def __init__(self, url: str, *, engine_kwargs: Mapping[str, Any] | None = None) -> None:
         self._url_text = url
         self._engine_kwargs = dict(engine_kwargs or {})
-        parsed = _parse_url(url)
+        parsed = parse_url(url)
         self._where = parsed.render_as_string(hide_password=True)
         self._in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (
             None, "", ":memory:"
         )
-        self._engine = _make_engine(parsed, self._engine_kwargs, in_memory=self._in_memory)
+        self._engine = make_engine(parsed, self._engine_kwargs, in_memory=self._in_memory)
         self._is_sqlite = self._engine.dialect.name == "sqlite"
         self._sql = schema.Statements(self._engine.dialect.name)
         # In memory there is one shared connection: threads (the heartbeat) take turns.
@@ -96,7 +98,7 @@ class SQLStorage(Storage):
         self._closed = False
         self._jitter = random.Random()  # our own generator: never touch the global one
         # Trials of one study mostly share one search space, hence one JSON text.
-        self._decode_dimensions = functools.lru_cache(maxsize=256)(schema.decode_dimensions)
+        self._decode_dimensions = functools.lru_cache(maxsize=256)(codec.decode_dimensions)
         try:
             self._open_schema()
         except BaseException:
@@ -189,8 +191,8 @@ class SQLStorage(Storage):
             raise ValueError(f"a study name must be a non-empty str, got {name!r}")
         direction = Direction.parse(direction)
         rows = [
-            {"study_id": None, "key": key, "value_json": schema.dumps(value)}
-            for key, value in schema.encode_attrs(attrs or {}, f"study {name!r}").items()
+            {"study_id": None, "key": key, "value_json": codec.dumps(value)}
+            for key, value in codec.encode_attrs(attrs or {}, f"study {name!r}").items()
         ]
 
         def insert(conn: Connection) -> int:
@@ -241,11 +243,11 @@ class SQLStorage(Storage):
         rows = self._read(self._sql.study_attrs, p_sid=study_id)
         if not rows:
             raise StudyNotFoundError(f"no study with id {study_id}")
-        return {r.key: schema.decode_json_value(r.value_json) for r in rows if r.key is not None}
+        return {r.key: codec.decode_json_value(r.value_json) for r in rows if r.key is not None}
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
-        encoded = schema.encode_attrs({key: value}, f"study {study_id}")
-        params = {"p_sid": study_id, "p_key": str(key), "p_json": schema.dumps(encoded[str(key)])}
+        encoded = codec.encode_attrs({key: value}, f"study {study_id}")
+        params = {"p_sid": study_id, "p_key": str(key), "p_json": codec.dumps(encoded[str(key)])}
 
         def work(conn: Connection) -> None:
             self._require_study(conn, study_id)
@@ -286,13 +288,13 @@ class SQLStorage(Storage):
         params: Mapping[str, Any] | None = None,
         dimensions: Mapping[str, Dimension] | None = None,
     ) -> FrozenTrial | None:
-        params_json = schema.dumps(schema.encode_params(params or {}))
+        params_json = codec.dumps(codec.encode_params(params or {}))
         now = _now()
         values = {
             "p_sid": study_id,
             "p_candidate": None if candidate is None else int(candidate),
             "p_params": params_json,
-            "p_dims": schema.dumps(schema.encode_dimensions(dimensions or {})),
+            "p_dims": codec.dumps(codec.encode_dimensions(dimensions or {})),
             "p_owner": owner,
             "p_now": now,
         }
@@ -309,7 +311,7 @@ class SQLStorage(Storage):
         return FrozenTrial(
             number=int(row.number),
             state=TrialState.RUNNING,
-            params=schema.decode_params(params_json),  # what a later read returns
+            params=codec.decode_params(params_json),  # what a later read returns
             dimensions=dict(dimensions or {}),
             candidate=values["p_candidate"],
             started_at=now,
@@ -348,10 +350,10 @@ class SQLStorage(Storage):
         state = TrialState.parse(state)
         if not state.is_finished:
             raise ValueError("finish_trial needs a final state, got RUNNING")
-        new_params = schema.encode_params(params or {})
-        new_dims = schema.encode_dimensions(dimensions or {})
-        new_attrs = schema.encode_attrs(attrs or {}, f"trial {trial_id}")
-        finite, special = schema.split_value(value)
+        new_params = codec.encode_params(params or {})
+        new_dims = codec.encode_dimensions(dimensions or {})
+        new_attrs = codec.encode_attrs(attrs or {}, f"trial {trial_id}")
+        finite, special = codec.split_value(value)
         values = {
             "p_tid": trial_id,
             "p_state": state.value,
@@ -359,9 +361,9 @@ class SQLStorage(Storage):
             "p_special": special,
             "p_message": message,
             "p_now": _now(),
-            "p_params": schema.dumps(new_params),
-            "p_dims": schema.dumps(new_dims),
-            "p_attrs": schema.dumps(new_attrs),
+            "p_params": codec.dumps(new_params),
+            "p_dims": codec.dumps(new_dims),
+            "p_attrs": codec.dumps(new_attrs),
         }
         merge = bool(new_params or new_dims or new_attrs)
 
@@ -475,10 +477,10 @@ class SQLStorage(Storage):
         return FrozenTrial(
             number=number,
             state=_STATES[state],
-            params=schema.decode_params(params_json),
+            params=codec.decode_params(params_json),
             value=value if value_special is None else float(value_special),
             dimensions=dict(self._decode_dimensions(dimensions_json)),
-            attrs=schema.decode_attrs(attrs_json),
+            attrs=codec.decode_attrs(attrs_json),
             intermediate=intermediate,
             candidate=candidate,
             message=message,
@@ -494,101 +496,4 @@ def _merged(stored_json: str, new: Mapping[str, Any]) -> str:
     """Stored JSON object text updated with already-encoded entries."""
     if not new:
         return stored_json
-    return schema.dumps({**json.loads(stored_json), **new})
-
-
-# -- engine --------------------------------------------------------------------------
-
-
-def _parse_url(url: str) -> URL:
-    if not isinstance(url, str):
-        raise TypeError(f"a storage URL must be a str, got {type(url).__name__}")
-    try:
-        parsed = sa.make_url(url)
-    except exc.ArgumentError:
-        raise ValueError(
-            f"{url!r} is not a database URL; use e.g. 'sqlite:///study.db' or "
-            "'postgresql+psycopg://user:password@host/dbname'"
-        ) from None
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise ValueError(
-            f"tunesmith stores studies in SQLite or PostgreSQL, not {backend!r} ({url!r}); "
-            "use e.g. 'sqlite:///study.db' or 'postgresql+psycopg://user@host/dbname'"
-        )
-    if parsed.drivername == "postgresql":
-        # Our [postgres] extra installs psycopg 3, not SQLAlchemy's default psycopg2.
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed
-
-
-def _make_engine(url: URL, engine_kwargs: Mapping[str, Any], *, in_memory: bool) -> Engine:
-    kwargs: dict[str, Any] = {}
-    if url.get_backend_name() == "sqlite":
-        if in_memory:
-            # One connection for all: each new connection would see its own empty DB.
-            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            folder = os.path.dirname(os.path.abspath(url.database or ""))
-            if not os.path.isdir(folder):
-                raise StorageError(
-                    f"cannot create the SQLite file {url.database!r}: the folder {folder!r} "
-                    "does not exist; create it first or choose another path"
-                )
-            # Threads check connections out of the pool in turn, never at once.
-            kwargs.update(
-                pool_size=2,
-                max_overflow=4,
-                connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_S},
-            )
-    else:
-        # Bounded, so that many workers cannot exhaust max_connections ("too many clients").
-        kwargs.update(pool_size=2, max_overflow=4, pool_timeout=60, pool_recycle=1800)
-    kwargs.update(engine_kwargs)
-    try:
-        engine = sa.create_engine(url, **kwargs)
-    except ImportError as error:
-        raise ImportError(
-            f"the storage URL {url.render_as_string(hide_password=True)!r} needs the "
-            f"database driver {url.drivername!r}, which is not installed ({error}); "
-            'for PostgreSQL run: pip install "tunesmith[postgres]"'
-        ) from error
-    if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, wal=not in_memory)
-    return engine
-
-
-def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # We emit BEGIN ourselves (below): pysqlite's own transaction handling would
-        # start reads without BEGIN and writes with a deferred one.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            if wal:
-                # Switching to WAL needs a moment's exclusive lock, which a process
-                # starting at the same time may hold: retry briefly.
-                for attempt in range(20):
-                    try:
-                        cursor.execute("PRAGMA journal_mode = WAL")
-                        break
-                    except Exception as error:
-                        if "locked" not in str(error).lower() or attempt == 19:
-                            raise
-                        time.sleep(0.05 * (attempt + 1))
-                # In WAL mode NORMAL is crash-safe (a power cut may lose the last
-                # commits, never corrupt the file) and saves an fsync per commit.
-                cursor.execute("PRAGMA synchronous = NORMAL")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # Writes lock at once: a deferred transaction that reads and then writes can
-        # fail with "database is locked" without waiting (the lock-upgrade deadlock).
-        # Reads stay deferred, so they never take the write lock.
-        write = conn.get_execution_options().get("tunesmith_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    return codec.dumps({**json.loads(stored_json), **new})
