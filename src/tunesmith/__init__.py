@@ -15,6 +15,7 @@ from tunesmith.exceptions import (
 )
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.space import Categorical, Distribution, Float, Int, Space
+from tunesmith.spaces import space_for
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 
@@ -42,4 +43,5 @@ __all__ = [
     "TrialState",
     "TunesmithError",
     "__version__",
+    "space_for",
 ]

@@ -17,6 +17,10 @@ PACKAGES = [
     "tunesmith.storage",
     "tunesmith.exceptions",
     "tunesmith.records",
+    "tunesmith.spaces",
+    "tunesmith.sklearn",
+    "tunesmith.executors",
+    "tunesmith.cli",
 ]
 
 

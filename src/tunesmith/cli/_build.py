@@ -22,7 +22,8 @@ from sklearn.pipeline import Pipeline
 
 from tunesmith.cli._config import ConfigError, EstimatorSettings, Settings, SpaceEntry, Strategy
 from tunesmith.cli._data import make_preprocessor, non_numeric_columns
-from tunesmith.space import Float, Int
+from tunesmith.space import Float, Int, Space
+from tunesmith.spaces import READY_MADE, space_for
 
 __all__ = [
     "ALLOWED_PACKAGES",
@@ -31,6 +32,7 @@ __all__ = [
     "build_space",
     "import_estimator",
     "make_estimator",
+    "ready_made_space",
 ]
 
 #: Top-level packages a study file may import an estimator from.
@@ -50,7 +52,7 @@ class Problem:
     """
 
     estimator: BaseEstimator
-    space: Mapping[str, Any]
+    space: Mapping[str, Any] | Space
     strategy: Strategy
     scoring: str | None
     cv: int
@@ -59,7 +61,14 @@ class Problem:
 
     @property
     def list_form(self) -> bool:
+        if isinstance(self.space, Space):
+            return False  # a ready-made space: ranges, conditions
         return all(isinstance(v, list) for v in self.space.values())
+
+    @property
+    def ready_made(self) -> bool:
+        """Whether the space is the estimator's ready-made one (no ``[space]`` given)."""
+        return isinstance(self.space, Space)
 
     @property
     def n_candidates(self) -> int | None:
@@ -102,8 +111,11 @@ def build_problem(settings: Settings, X: pd.DataFrame) -> Problem:
                 f"{'are' if len(text) > 1 else 'is'} not numeric: add a [preprocess] table "
                 "(imputation, one-hot encoding) or list them in data.drop",
             )
-    space = build_space(settings.space, estimator, settings.search.strategy,
-                        in_pipeline=settings.preprocess is not None)
+    if settings.space is None:
+        space: Mapping[str, Any] | Space = ready_made_space(estimator, settings.search.strategy)
+    else:
+        space = build_space(settings.space, estimator, settings.search.strategy,
+                            in_pipeline=settings.preprocess is not None)
     scoring = settings.search.scoring
     if scoring is not None and scoring not in get_scorer_names():
         close = difflib.get_close_matches(scoring, get_scorer_names(), n=3)
@@ -276,6 +288,31 @@ def build_space(
                     problem += ' (add type = "int" to the range)'
                 raise ConfigError(f"space.{key}", problem)
         space[name] = dimension
+    return space
+
+
+def ready_made_space(estimator: BaseEstimator, strategy: Strategy) -> Space:
+    """The estimator's ready-made space, for a study file without ``[space]``.
+
+    >>> from sklearn.svm import SVC
+    >>> sorted(ready_made_space(SVC(), Strategy.TPE).names)[:2]
+    ['C', 'class_weight']
+    """
+    try:
+        space = space_for(estimator)
+    except TypeError:
+        model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        raise ConfigError(
+            "space", f"no [space] table, and no ready-made space for {type(model).__name__} "
+            f"(there is one for: {', '.join(sorted(READY_MADE))}); add a [space] table"
+        ) from None
+    if strategy is Strategy.GRID:
+        name = type(estimator).__name__
+        raise ConfigError(
+            "space", f"no [space] table: the ready-made space for {name} has continuous "
+            "ranges, which a grid cannot enumerate; use strategy = \"random\", \"sobol\" or "
+            "\"tpe\", or list the values in a [space] table"
+        )
     return space
 
 

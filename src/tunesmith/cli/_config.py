@@ -22,7 +22,8 @@ The format, in short (``examples/`` holds complete files)::
 
     [preprocess]                     # optional: impute, scale, one-hot encode (mixed CSVs)
 
-    [space]
+    [space]                          # optional: without it, the estimator's ready-made
+                                     # space (tunesmith.space_for), conditions included
     C = { low = 1e-4, high = 1e4, log = true }      # a continuous range
     max_depth = { low = 1, high = 10, type = "int" }
     penalty = ["l1", "l2", "None"]                  # a list; "None" is Python's None
@@ -393,7 +394,8 @@ class Settings(_Model):
     data: DataSettings
     estimator: EstimatorSettings
     preprocess: PreprocessSettings | None = None
-    space: _frozen_map(SpaceEntry)
+    #: None (no ``[space]`` table): the estimator's ready-made space (tunesmith.spaces).
+    space: _frozen_map(SpaceEntry) | None = None
     search: SearchSettings
 
     @model_validator(mode="before")
@@ -414,7 +416,9 @@ class Settings(_Model):
 
     @field_validator("space")
     @classmethod
-    def _names(cls, space: Mapping[str, SpaceEntry]) -> Mapping[str, SpaceEntry]:
+    def _names(cls, space: Mapping[str, SpaceEntry] | None) -> Mapping[str, SpaceEntry] | None:
+        if space is None:
+            return None
         if not space:
             raise ValueError("empty: name at least one parameter to tune, e.g. C = [0.1, 1, 10]")
         for name in space:

@@ -17,6 +17,7 @@ where it stopped: finished trials are read back, never recomputed.
 from __future__ import annotations
 
 import abc
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -33,11 +34,14 @@ from tunesmith.cli._build import Problem, build_problem
 from tunesmith.cli._config import ConfigError, Settings, Strategy
 from tunesmith.cli._data import Dataset, load_data
 from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.space import Space
 from tunesmith.storage import Storage, open_storage
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 
 __all__ = ["CVObjective", "RunOutcome", "best_trial", "default_storage", "run_study"]
+
+logger = logging.getLogger("tunesmith.cli")
 
 # Study attributes the CLI writes (JSON): what `show` prints and what a resume checks.
 SETTINGS_ATTR = "cli_settings"
@@ -198,7 +202,12 @@ class _StudySearch(_Search):
     def run(self, data: Dataset, *, storage: Storage, name: str,
             show_progress: bool | None) -> BaseEstimator | None:
         p = self.problem
-        study = Study(space=dict(p.space), direction=Direction.MAXIMIZE,
+        space = p.space if isinstance(p.space, Space) else Space(dict(p.space))
+        if p.ready_made:
+            logger.warning("no [space] in the study file: tuning %s's ready-made space (%s)",
+                           _model_name(p.estimator), ", ".join(space.names))
+        space = _without_invalid_combinations(p.estimator, space, data)
+        study = Study(space=space, direction=Direction.MAXIMIZE,
                       sampler=p.strategy.value, seed=p.seed, storage=storage, name=name,
                       load_if_exists=True)
         try:
@@ -211,6 +220,31 @@ class _StudySearch(_Search):
         finally:
             study.close()
         return None
+
+
+def _without_invalid_combinations(estimator: BaseEstimator, space: Space, data: Dataset
+                                  ) -> Space:
+    """``space`` with the combinations the estimator rejects whatever the data forbidden,
+    so that every trial of a native search is a model that fits (issue: discovery)."""
+    from tunesmith.sklearn import discover_in_space
+
+    probed, report = discover_in_space(estimator, space, data.X, data.y)
+    findings = report.findings
+    if findings and probed != space:
+        shown = "; ".join(
+            ", ".join(f"{name}={value!r}" for name, value in f.params) + f" ({f.cause})"
+            for f in findings[:3]
+        )
+        more = f"; and {len(findings) - 3} more" if len(findings) > 3 else ""
+        logger.warning("%d parameter combinations will not be tried: %s rejects them "
+                       "whatever the data: %s%s", len(findings), _model_name(estimator),
+                       shown, more)
+    return probed
+
+
+def _model_name(estimator: BaseEstimator) -> str:
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    return type(final).__name__
 
 
 def _search_for(problem: Problem, n_jobs: int) -> _Search:
