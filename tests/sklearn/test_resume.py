@@ -402,3 +402,29 @@ def test_a_study_not_made_by_a_search_is_refused(tmp_path: Path) -> None:
                        match=r"^study 'iris' already has trials that no drop-in search "
                              r"recorded; pass another study_name$"):
         _knn_search(url).fit(X, y)
+
+
+def test_without_a_study_name_the_same_search_finds_its_study_again(tmp_path: Path) -> None:
+    X, y = load_iris(return_X_y=True)
+    grid = {"shrink": [0.0, 0.5, 0.9], "metric": ["euclidean", "manhattan"]}
+    url = f"sqlite:///{tmp_path / 'unnamed.db'}"
+
+    def search(**changes: Any) -> GridSearchCV:
+        return GridSearchCV(CountingCentroid(), {**grid, **changes}, cv=3, storage=url,
+                            skip_invalid=False)
+
+    CountingCentroid.fits = []
+    first = search().fit(X, y)
+    assert len(CountingCentroid.fits) == 6 * 3 + 1
+    CountingCentroid.fits = []
+    again = search().fit(X, y)  # no study_name: same inputs, same study, nothing refitted
+    assert len(CountingCentroid.fits) == 1  # the refit only
+    assert again.study_.name == first.study_.name
+    assert first.study_.name.startswith("GridSearchCV-CountingCentroid-")
+    np.testing.assert_array_equal(again.cv_results_["mean_test_score"],
+                                  first.cv_results_["mean_test_score"])
+    # Other inputs are another search: a study of its own, not a refused resume.
+    other = search(shrink=[0.0, 0.25]).fit(X, y)
+    assert other.study_.name != first.study_.name
+    with open_storage(url) as storage:
+        assert len(storage.list_studies()) == 2

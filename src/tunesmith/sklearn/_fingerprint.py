@@ -17,7 +17,7 @@ import numpy as np
 
 from tunesmith.exceptions import StudyMismatchError
 
-__all__ = ["ATTR", "check_fingerprint", "fingerprint"]
+__all__ = ["ATTR", "check_fingerprint", "default_name", "fingerprint"]
 
 #: The study attribute holding the fingerprint.
 ATTR = "sklearn_fingerprint"
@@ -70,6 +70,22 @@ def check_fingerprint(stored: Mapping[str, Any], current: Mapping[str, str],
             "do not apply. Resume it with the same inputs, or pass a new study_name "
             "to start afresh"
         )
+
+
+def default_name(search: Any, current: Mapping[str, str]) -> str:
+    """A stored search's study name when none is given: the search class, the model
+    class and a digest of the fingerprint, so the same search on the same inputs (and
+    only that) resumes the same study.
+
+    >>> from sklearn.svm import SVC
+    >>> from tunesmith.sklearn import GridSearchCV
+    >>> default_name(GridSearchCV(SVC(), {"C": [1]}), {"data": "abc"})
+    'GridSearchCV-SVC-ba83f331c783'
+    """
+    estimator = getattr(search, "estimator", None)
+    final = getattr(estimator, "steps", [(None, estimator)])[-1][1]
+    digest = _digest("|".join(f"{k}={v}" for k, v in sorted(current.items())))[:12]
+    return f"{type(search).__name__}-{type(final).__name__}-{digest}"
 
 
 def _digest(text: str) -> str:

@@ -21,6 +21,7 @@ from inspect import signature
 from typing import Any
 
 import numpy as np
+import sklearn
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import check_scoring
@@ -30,7 +31,6 @@ from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, proces
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_method_params, check_is_fitted
 
-import sklearn
 from tunesmith._progress import Progress
 from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import make_executor
@@ -253,15 +253,20 @@ class BaseSearchCV(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         # A storage given as a URL is opened here, so that the study does not own it:
         # study_ stays readable after fit.
         storage = open_storage(self.storage)
-        study = Study(sampler=ListSampler(candidates), direction="maximize", storage=storage,
-                      name=self.study_name, load_if_exists=True)
         if self.storage is None:
-            return study  # private to this fit: nothing to resume, nothing to check
+            # Private to this fit: nothing to resume, nothing to check.
+            return Study(sampler=ListSampler(candidates), direction="maximize",
+                         storage=storage, name=self.study_name, load_if_exists=True)
         current = _fingerprint.fingerprint(
             X=X, y=y, groups=split_params.get("groups"), fit_params=fit_params,
             estimator=self.estimator, candidates=candidates, splits=splits,
             scoring=(self.scoring, self.error_score, bool(self.return_train_score)),
         )
+        # Without a study_name the same search on the same inputs finds its own study
+        # again (the name is derived from them), so a plain re-run after a crash resumes.
+        name = self.study_name or _fingerprint.default_name(self, current)
+        study = Study(sampler=ListSampler(candidates), direction="maximize", storage=storage,
+                      name=name, load_if_exists=True)
         stored = study.storage.study_attrs(study.study_id).get(_fingerprint.ATTR)
         if stored is None:
             if study.trials:
