@@ -49,7 +49,7 @@ class Rows:
     def cat_active(self) -> np.ndarray:
         return self.cat >= 0
 
-    def keys(self) -> list[bytes]:
+    def point_keys(self) -> list[bytes]:
         """One hashable key per row; equal keys mean the same point of a finite space."""
         # Rounding makes bin centres computed two ways compare equal.
         num = np.where(np.isnan(self.num), -1.0, np.round(self.num, 9))

@@ -113,9 +113,14 @@ class Bandwidth:
         low = np.maximum(low, np.where(bins > 0, 0.5 / np.maximum(bins, 1), 0.0))
         return np.clip(self.factor * sigma, np.minimum(low, 1.0), 1.0)
 
-    def categorical(self, cat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-        """Per categorical parameter: the probability of a uniform redraw."""
-        n = (cat >= 0).sum(axis=0)
+    def categorical(self, cat: np.ndarray, sizes: np.ndarray,
+                    weights: np.ndarray | None = None) -> np.ndarray:
+        """Per categorical parameter: the probability of a uniform redraw.
+
+        ``n`` counts the observations by their weights (ties share a slot).
+        """
+        active = (cat >= 0).astype(float)
+        n = active.sum(axis=0) if weights is None else weights @ active
         pseudo = self.cat_factor * sizes
         return np.clip(pseudo / (n + 1.0 + pseudo), 1e-6, 1.0)
 
@@ -172,7 +177,7 @@ class ParzenEstimator:
 
         # Categorical kernels, on one-hot columns.
         self.cat = obs.cat
-        self.beta = bandwidth.categorical(obs.cat, sizes)
+        self.beta = bandwidth.categorical(obs.cat, sizes, weights)
         k = sizes.astype(float)
         log_other = np.log(self.beta / k)
         log_same = np.log(1.0 - self.beta + self.beta / k)

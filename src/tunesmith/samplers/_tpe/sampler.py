@@ -30,6 +30,7 @@ from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
 from tunesmith.samplers._tpe._encoding import Rows
+from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._split import n_good, split_good
 from tunesmith.samplers._tpe.parzen import (
@@ -49,6 +50,8 @@ _STREAM_FALLBACK = 0x7BE1
 _STARTUP_TRIES = 16
 #: Random draws tried for an unseen point of a finite space before enumerating it.
 _UNSEEN_TRIES = 256
+#: Random valid points tried, when no candidate will do, for one not known to fail.
+_FALLBACK_TRIES = 16
 
 
 class TPESampler(Sampler):
@@ -153,7 +156,7 @@ class TPESampler(Sampler):
         if self._in_startup(view):
             return dimension.sample(rng)
         with one_blas_thread():
-            return self._model_point(space, state, view, rng, seen=None)[name]
+            return self._model_point(space, state, view, number, rng, seen=None)[name]
 
     # -- choosing a point ---------------------------------------------------------------
 
@@ -168,7 +171,7 @@ class TPESampler(Sampler):
                 return point
             if not (view.kind == Kind.OK).any():
                 return self._unseen_point(space, state, seen, rng)
-        return self._model_point(space, state, view, rng, seen)
+        return self._model_point(space, state, view, number, rng, seen)
 
     def _in_startup(self, view: View) -> bool:
         finished = int((view.kind != Kind.RUNNING).sum())
@@ -195,14 +198,13 @@ class TPESampler(Sampler):
         return points[int(likely[0]) if len(likely) else int(np.argmax(log_p))]
 
     def _model_point(
-        self, space: AnySpace, state: EncodedHistory, view: View,
+        self, space: AnySpace, state: EncodedHistory, view: View, number: int,
         rng: np.random.Generator, seen: set[tuple[int, bytes]] | None,
     ) -> dict[str, Any]:
         ok = view.kind == Kind.OK
         good = np.zeros(len(view), dtype=bool)
         k = n_good(int(ok.sum()), self.gamma, self.max_good)
-        loss = view.loss[ok] * _direction_sign(self)
-        good[np.flatnonzero(ok)] = split_good(loss, view.number[ok], k)
+        good[ok] = split_good(view.loss[ok] * _direction_sign(self), view.number[ok], k)
         bad = ~good
         n_sub = len(state.spaces)
         counts_good = np.bincount(view.sub[good], minlength=n_sub)
@@ -212,6 +214,7 @@ class TPESampler(Sampler):
         p_good = (counts_good + share) / (counts_good.sum() + self.prior_weight)
         p_bad = (counts_bad + share) / (counts_bad.sum() + self.prior_weight)
         check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
+        evidence: dict[int, FailureEvidence] = {}
 
         for attempt in range(3):
             m = self.n_candidates * (1 + 3 * attempt)
@@ -229,30 +232,46 @@ class TPESampler(Sampler):
                 score = l_pe.log_pdf(cands) - g_pe.log_pdf(cands)
                 score += math.log(p_good[sub]) - math.log(p_bad[sub])
                 if check_failures:
-                    score += self._log_feasible(state, view, sub, cands)
+                    if sub not in evidence:
+                        evidence[sub] = self._evidence(state, view, sub)
+                    score += self._log_feasible(state, view, sub, cands, evidence[sub])
+                    # A combination known to fail is never the choice.
+                    score[evidence[sub].known_to_fail(cands.cat)] = -np.inf
                 scored.extend((float(s), sub, cands, i) for i, s in enumerate(score))
             # Best first; the stable sort keeps equal scores in draw order (reproducible).
             scored.sort(key=lambda item: -item[0])
-            for _, sub, cands, i in scored:
+            for value, sub, cands, i in scored:
+                if value == -np.inf:
+                    break
                 point = state.encodings[sub].decode(cands.take(np.array([i])))[0]
                 if not state.spaces[sub].is_valid(point):
                     continue
                 if seen is not None and self._is_seen(state, seen, point):
                     continue
                 return point
-            if seen is None:
-                break
-        # Every candidate was forbidden or already tried.
-        fallback = trial_rng(self._rng_seed, int(view.number.max(initial=0)), _STREAM_FALLBACK)
-        if seen is not None:
-            return self._unseen_point(space, state, seen, fallback)
-        return space.sample(fallback)
+        # Every candidate was forbidden, known to fail or already tried.
+        fallback = trial_rng(self._rng_seed, number, _STREAM_FALLBACK)
+        return self._fallback_point(space, state, view, seen, fallback)
+
+    def _fallback_point(
+        self, space: AnySpace, state: EncodedHistory, view: View,
+        seen: set[tuple[int, bytes]] | None, rng: np.random.Generator,
+    ) -> dict[str, Any]:
+        """A random valid point, not tried (finite spaces) and not known to fail if possible."""
+        point: dict[str, Any] | None = None
+        for _ in range(_FALLBACK_TRIES):
+            point = space.sample(rng) if seen is None else self._unseen_point(
+                space, state, seen, rng)
+            if not self._known_to_fail(state, view, point):
+                return point
+        return point  # type: ignore[return-value]  # _FALLBACK_TRIES > 0
 
     # -- the densities --------------------------------------------------------------------
 
     def _estimator(
         self, state: EncodedHistory, sub: int, rows: np.ndarray,
         prior_weight: float | None = None, fill: Marginals | None = None,
+        weights: np.ndarray | None = None,
     ) -> ParzenEstimator:
         enc = state.encodings[sub]
         return ParzenEstimator(
@@ -263,6 +282,7 @@ class TPESampler(Sampler):
             bandwidth=self._bandwidth,
             prior_weight=self.prior_weight if prior_weight is None else prior_weight,
             fill=fill,
+            weights=weights,
         )
 
     def _branch_marginals(
@@ -315,8 +335,20 @@ class TPESampler(Sampler):
         del none
         return (Marginals(good_num, good_cat, enc.sizes), Marginals(bad_num, bad_cat, enc.sizes))
 
-    def _log_feasible(self, state: EncodedHistory, view: View, sub: int, cands: Rows) -> np.ndarray:
-        """log P(a point does not fail), from kernel densities of ok and failed trials."""
+    def _evidence(self, state: EncodedHistory, view: View, sub: int) -> FailureEvidence:
+        """Failure counts of the categorical combinations tried in subspace ``sub``."""
+        in_sub = view.sub == sub
+        finished = in_sub & (view.kind != Kind.RUNNING)
+        rows = state.rows(sub, view.row[finished])
+        failed = view.kind[finished] == Kind.FAILED
+        return FailureEvidence(rows.cat, state.encodings[sub].sizes, failed)
+
+    def _log_feasible(
+        self, state: EncodedHistory, view: View, sub: int, cands: Rows,
+        evidence: FailureEvidence,
+    ) -> np.ndarray:
+        """log P(a point does not fail): kernel densities of ok and failed trials over
+        every column (c-TPE, Watanabe & Hutter 2023), plus the categorical evidence."""
         in_sub = view.sub == sub
         feasible = in_sub & ((view.kind == Kind.OK) | (view.kind == Kind.PRUNED))
         failed = in_sub & (view.kind == Kind.FAILED)
@@ -327,14 +359,24 @@ class TPESampler(Sampler):
         bad_pe = self._estimator(state, sub, view.row[failed], prior_weight=0.0)
         a = ok_pe.log_pdf(cands) + math.log(ok_pe.total_weight)
         b = bad_pe.log_pdf(cands) + math.log(bad_pe.total_weight)
-        return a - np.logaddexp(a, b)
+        return a - np.logaddexp(a, b) + evidence.log_feasible(cands.cat)
 
     def _log_feasible_point(self, state: EncodedHistory, view: View, point: dict) -> float:
         sub = state.subspace_of(point)
         if sub is None:
             return 0.0
         rows = state.encodings[sub].encode([point])
-        return float(self._log_feasible(state, view, sub, rows)[0])
+        evidence = self._evidence(state, view, sub)
+        if evidence.known_to_fail(rows.cat)[0]:
+            return -math.inf
+        return float(self._log_feasible(state, view, sub, rows, evidence)[0])
+
+    def _known_to_fail(self, state: EncodedHistory, view: View, point: dict) -> bool:
+        sub = state.subspace_of(point)
+        if sub is None or not (view.kind == Kind.FAILED).any():
+            return False
+        rows = state.encodings[sub].encode([point])
+        return bool(self._evidence(state, view, sub).known_to_fail(rows.cat)[0])
 
     # -- finite spaces: never the same point twice ----------------------------------------------
 
@@ -342,14 +384,14 @@ class TPESampler(Sampler):
         seen: set[tuple[int, bytes]] = set()
         for sub in range(len(state.spaces)):
             rows = state.rows(sub, view.row[view.sub == sub])
-            seen.update((sub, key) for key in rows.keys())
+            seen.update((sub, key) for key in rows.point_keys())
         return seen
 
     def _is_seen(self, state: EncodedHistory, seen: set[tuple[int, bytes]], point: dict) -> bool:
         sub = state.subspace_of(point)
         if sub is None:
             return False
-        return (sub, state.encodings[sub].encode([point]).keys()[0]) in seen
+        return (sub, state.encodings[sub].encode([point]).point_keys()[0]) in seen
 
     def _unseen_point(
         self, space: AnySpace, state: EncodedHistory, seen: set[tuple[int, bytes]],
