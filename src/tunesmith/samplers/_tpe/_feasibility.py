@@ -101,5 +101,23 @@ def _failing_signatures(cat: np.ndarray, failed: np.ndarray) -> set[bytes]:
     """Signatures (rows of choice indices) with a failure and no success."""
     if not failed.any() or cat.shape[1] == 0:
         return set()
-    ok = {row.tobytes() for row in cat[~failed]}
-    return {key for key in (row.tobytes() for row in cat[failed]) if key not in ok}
+    code = _row_codes(cat)
+    if code is None:  # too many combinations for one integer: compare rows as bytes
+        ok = {row.tobytes() for row in cat[~failed]}
+        return {key for key in (row.tobytes() for row in cat[failed]) if key not in ok}
+    bad = np.setdiff1d(code[failed], code[~failed])
+    where = np.flatnonzero(failed)
+    order = np.argsort(code[where], kind="stable")
+    first = where[order[np.searchsorted(code[where], bad, sorter=order)]]
+    return {cat[i].tobytes() for i in first}
+
+
+def _row_codes(cat: np.ndarray) -> np.ndarray | None:
+    """One integer per row, equal for equal rows (-1 counts as a value), or None."""
+    radix = cat.max(axis=0, initial=0) + 2
+    if float(np.prod(radix.astype(float))) >= 2.0**62:
+        return None
+    code = np.zeros(len(cat), dtype=np.int64)
+    for i in range(cat.shape[1]):
+        code = code * int(radix[i]) + (cat[:, i] + 1)
+    return code
