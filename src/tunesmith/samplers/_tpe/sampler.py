@@ -38,6 +38,7 @@ from tunesmith.samplers._tpe.parzen import (
     ChoiceDensity,
     Marginals,
     ParzenEstimator,
+    ScalarDensity,
     one_blas_thread,
 )
 from tunesmith.space import Dimension, Space
@@ -52,9 +53,11 @@ _STARTUP_TRIES = 16
 #: Random draws tried for an unseen point of a finite space before enumerating it.
 _UNSEEN_TRIES = 256
 #: Trials the kernel estimate of the chance of failing uses at most (per outcome).
-_MAX_FEASIBILITY_ROWS = 200
-#: Trials ``g(x)`` and each bad branch density use at most (older ones are thinned).
+_MAX_FEASIBILITY_ROWS = 100
+#: Trials ``g(x)`` uses at most (older ones are thinned).
 _MAX_BAD_ROWS = 300
+#: Trials each one-parameter branch density uses at most.
+_MAX_BRANCH_ROWS = 100
 #: Random valid points tried, when no candidate will do, for one not known to fail.
 _FALLBACK_TRIES = 16
 
@@ -318,11 +321,10 @@ class TPESampler(Sampler):
         ok = view.kind[in_sub] == Kind.OK
         loss = view.loss[in_sub] * _direction_sign(self)
         number = view.number[in_sub]
-        good_num: list[ParzenEstimator | None] = []
-        bad_num: list[ParzenEstimator | None] = []
+        good_num: list[ScalarDensity | None] = []
+        bad_num: list[ScalarDensity | None] = []
         good_cat: list[ChoiceDensity | None] = []
         bad_cat: list[ChoiceDensity | None] = []
-        no_cat = np.zeros((len(rows), 0), dtype=np.int64)
         splits: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
         def split(active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -340,11 +342,9 @@ class TPESampler(Sampler):
             good, bad = split(~np.isnan(rows.num[:, i]))
 
             for chosen, target in ((good, good_num), (bad, bad_num)):
-                index, weights = _thinned(np.flatnonzero(chosen), _MAX_BAD_ROWS)
-                target.append(ParzenEstimator(
-                    Rows(rows.num[index, i : i + 1], no_cat[index]), bins=enc.bins[i : i + 1],
-                    sizes=np.zeros(0, dtype=np.int64), n_dims=1, bandwidth=self._bandwidth,
-                    prior_weight=self.prior_weight, weights=weights))
+                index, weights = _thinned(np.flatnonzero(chosen), _MAX_BRANCH_ROWS)
+                target.append(ScalarDensity(rows.num[index, i], int(enc.bins[i]),
+                                            self._bandwidth, self.prior_weight, weights))
         for i, is_conditional in enumerate(enc.cat_conditional):
             if not is_conditional:
                 good_cat.append(None)
