@@ -1,6 +1,7 @@
 """Drop-in replacements for scikit-learn's searches: change one import, same results.
 
 >>> from tunesmith.sklearn import GridSearchCV, RandomizedSearchCV  # doctest: +SKIP
+>>> from tunesmith.sklearn import TPESearchCV  # model-based, same interface  # doctest: +SKIP
 
 The searches run as tunesmith studies: fits in worker processes with ``n_jobs``, a
 progress bar on terminals, a stored and resumable search with ``storage=`` and
@@ -17,6 +18,7 @@ from tunesmith.sklearn._discovery import (
     probe_space,
 )
 from tunesmith.sklearn._grid import GridSearchCV
+from tunesmith.sklearn._model_based import SobolSearchCV, TPESearchCV
 from tunesmith.sklearn._random import RandomizedSearchCV
 from tunesmith.sklearn._search import BaseSearchCV, SkippedCandidatesWarning
 
@@ -26,6 +28,8 @@ __all__ = [
     "InvalidReport",
     "RandomizedSearchCV",
     "SkippedCandidatesWarning",
+    "SobolSearchCV",
+    "TPESearchCV",
     "discover_in_space",
     "find_invalid_candidates",
     "probe_space",

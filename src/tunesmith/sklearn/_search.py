@@ -36,7 +36,7 @@ from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import make_executor
 from tunesmith.samplers import ListSampler
 from tunesmith.sklearn import _fingerprint
-from tunesmith.sklearn._evaluate import FoldJob
+from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._results import (
     build_cv_results,
     fill_error_scores,
@@ -157,26 +157,10 @@ class BaseSearchCV(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
                 "cv.split and cv.get_n_splits return inconsistent results. "
                 f"Expected {n_splits} splits, got {len(splits)}"
             )
-        candidates = self._candidates()
-        if not candidates or not n_splits:
-            raise ValueError("No fits were performed. Was the CV iterator empty? "
-                             "Were there no candidates?")
-
         base_estimator = clone(self.estimator)
-        job = FoldJob(
-            estimator=base_estimator, X=X, y=y, scorer=scorer,
-            metric_names=None if scorer_dict is None else tuple(scorer_dict),
-            fit_params=estimator_params, score_params=score_params,
-            return_train_score=bool(self.return_train_score), error_score=self.error_score,
-            verbose=int(self.verbose), n_splits=n_splits, n_candidates=len(candidates),
-        )
-        study = self._open_study(X, y, split_params, estimator_params, candidates, splits)
-        try:
-            self._evaluate(study, candidates, splits, job, X, y, estimator_params, refit_metric)
-            folds, reasons = finished_folds(study, len(candidates), job)
-        finally:
-            study.close()
-        self.study_ = study
+        candidates, folds, reasons = self._run_search(
+            base_estimator, X, y, splits, split_params, scorer, scorer_dict,
+            estimator_params, score_params, refit_metric)
 
         summary = None
         if reasons:
@@ -204,6 +188,44 @@ class BaseSearchCV(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         self.scorer_ = scorer_dict if scorer_dict is not None else scorer
         self.cv_results_ = results
         return self
+
+    def _run_search(self, base_estimator: Any, X: Any, y: Any, splits: list[Any],
+                    split_params: Mapping[str, Any], scorer: Any,
+                    scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
+                    score_params: Mapping[str, Any], refit_metric: Any
+                    ) -> tuple[list[dict[str, Any]], list[FoldResult], dict[int, str]]:
+        """Evaluate the candidates as trials; their folds, in order, and skip reasons.
+
+        The hook a search that chooses its candidates as it goes (TPE) overrides; it
+        sets ``study_``.
+        """
+        candidates = self._candidates()
+        if not candidates or not splits:
+            raise ValueError("No fits were performed. Was the CV iterator empty? "
+                             "Were there no candidates?")
+        job = self._fold_job(base_estimator, X, y, scorer, scorer_dict, estimator_params,
+                             score_params, len(splits), len(candidates))
+        study = self._open_study(X, y, split_params, estimator_params, candidates, splits)
+        try:
+            self._evaluate(study, candidates, splits, job, X, y, estimator_params, refit_metric)
+            folds, reasons = finished_folds(study, len(candidates), job)
+        finally:
+            study.close()
+        self.study_ = study
+        return candidates, folds, reasons
+
+    def _fold_job(self, base_estimator: Any, X: Any, y: Any, scorer: Any,
+                  scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
+                  score_params: Mapping[str, Any], n_splits: int, n_candidates: int
+                  ) -> FoldJob:
+        """What every fold of this search shares."""
+        return FoldJob(
+            estimator=base_estimator, X=X, y=y, scorer=scorer,
+            metric_names=None if scorer_dict is None else tuple(scorer_dict),
+            fit_params=estimator_params, score_params=score_params,
+            return_train_score=bool(self.return_train_score), error_score=self.error_score,
+            verbose=int(self.verbose), n_splits=n_splits, n_candidates=n_candidates,
+        )
 
     def _evaluate(self, study: Study, candidates: list[dict[str, Any]], splits: list[Any],
                   job: FoldJob, X: Any, y: Any, estimator_params: Mapping[str, Any],
