@@ -21,7 +21,16 @@ import numpy as np
 
 from tunesmith.space import Categorical, Condition, Float, Int, Space
 
-__all__ = ["TASKS", "Task", "optuna_params", "task"]
+__all__ = [
+    "LESSON_GRID_BEST",
+    "TASKS",
+    "Task",
+    "lesson_objective",
+    "lesson_space",
+    "optuna_params",
+    "task",
+    "titanic_data",
+]
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -230,7 +239,8 @@ def lesson_space() -> Space:
 
 
 @functools.cache
-def _titanic() -> tuple[np.ndarray, np.ndarray]:
+def titanic_data() -> tuple[np.ndarray, np.ndarray]:
+    """The lesson's training set (shared/data/titanic/clean_train.csv) as arrays."""
     import pandas as pd
 
     frame = pd.read_csv(DATA / "titanic" / "clean_train.csv")
@@ -242,7 +252,7 @@ def lesson_objective(p: dict[str, Any]) -> float:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
 
-    X, y = _titanic()
+    X, y = titanic_data()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecation of `penalty`, convergence
         scores = cross_val_score(LogisticRegression(**p), X, y, cv=5, error_score="raise")
@@ -258,7 +268,9 @@ def optuna_params(trial: Any, space: Space) -> dict[str, Any]:
     parents = {c.param: c for c in space.conditions}
     for name in _parents_first(space):
         cond = parents.get(name)
-        if cond is not None and (cond.parent not in params or params[cond.parent] not in cond.values):
+        if cond is not None and (
+            cond.parent not in params or params[cond.parent] not in cond.values
+        ):
             continue
         dim = space[name]
         if isinstance(dim, Categorical):

@@ -33,21 +33,22 @@ from typing import Any
 # other processes share the machine.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _tasks import (  # noqa: E402
+from _tasks import (
     LESSON_GRID_BEST,
     TASKS,
     Task,
     lesson_objective,
     lesson_space,
     optuna_params,
+    titanic_data,
 )
 
-import tunesmith  # noqa: E402
-from tunesmith.samplers import ListSampler  # noqa: E402
-from tunesmith.storage import MemoryStorage  # noqa: E402
+import tunesmith
+from tunesmith.samplers import ListSampler
+from tunesmith.storage import MemoryStorage
 
 BUDGETS = (20, 50, 100)
 SAMPLERS = ("ts-random", "ts-sobol", "ts-tpe", "optuna-random", "optuna-tpe")
@@ -174,19 +175,32 @@ def _fmt(x: float) -> str:
 # -- the cost table ------------------------------------------------------------------------
 
 
-def timing(sizes: Sequence[int], repeats: int, out: Callable[[str], None]) -> None:
-    """Milliseconds per suggestion with ``size`` finished trials, on two spaces."""
+def timing(sizes: Sequence[int], repeats: int, out: Callable[[str], None]) -> dict:
+    """Milliseconds per suggestion with ``size`` finished trials, on two spaces.
+
+    Every sampler gets the same recorded history; then the samplers take turns, one
+    ask (and tell) each per round, so a machine that gets busier or quieter during
+    the run slows them all alike and the ratio stays fair.
+    """
     out(f"Milliseconds per suggestion (median of {repeats} asks) with N finished trials")
     header = f"{'space':<10} {'N':>5} " + " ".join(f"{s:>14}" for s in SAMPLERS)
     out(header + "  tpe/optuna")
     out("-" * len(header) + "-" * 12)
+    ratios = {}
     for name in ("ackley10", "mixed"):
         task = TASKS[name]
         for size in sizes:
-            ms = {s: _time_sampler(s, task, size, repeats) for s in SAMPLERS}
-            ratio = ms["ts-tpe"] / ms["optuna-tpe"]
+            points = _history(task, size)
+            askers = {s: _asker(s, task, points) for s in SAMPLERS}
+            times: dict[str, list[float]] = {s: [] for s in SAMPLERS}
+            for _ in range(repeats):
+                for sampler, ask in askers.items():
+                    times[sampler].append(ask())
+            ms = {s: 1000 * statistics.median(t) for s, t in times.items()}
+            ratios[(name, size)] = ratio = ms["ts-tpe"] / ms["optuna-tpe"]
             out(f"{name:<10} {size:>5} " + " ".join(f"{ms[s]:>14.2f}" for s in SAMPLERS)
                 + f"  {ratio:>10.3f}")
+    return ratios
 
 
 def _history(task: Task, size: int) -> list[tuple[dict, float | None]]:
@@ -204,10 +218,11 @@ def _history(task: Task, size: int) -> list[tuple[dict, float | None]]:
     return points
 
 
-def _time_sampler(sampler: str, task: Task, size: int, repeats: int) -> float:
-    points = _history(task, size)
+def _asker(sampler: str, task: Task, points: list[tuple[dict, float | None]]
+           ) -> Callable[[], float]:
+    """A study of ``sampler`` holding ``points``, and a function that times one ask
+    (and tells its value, untimed) each call."""
     space = task.space()
-    times = []
     if sampler.startswith("ts-"):
         storage = MemoryStorage()
         # The recorded history: exactly these points, walked in order by a list sampler.
@@ -218,34 +233,39 @@ def _time_sampler(sampler: str, task: Task, size: int, repeats: int) -> float:
             filler.tell(filler.ask(), value)  # None records a failed trial
         study = tunesmith.Study(space=space, direction=task.direction, sampler=sampler[3:],
                                 storage=storage, name="timing", load_if_exists=True, seed=1)
-        for _ in range(repeats):
+
+        def ask_tunesmith() -> float:
             start = time.perf_counter()
             trial = study.ask()
-            times.append(time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
             study.tell(trial, _value_or_fail(task, trial.params))
-        return 1000 * statistics.median(times)
+            return elapsed
+
+        return ask_tunesmith
     import optuna
     from optuna.trial import TrialState as OptunaState
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     make = {"optuna-random": optuna.samplers.RandomSampler,
             "optuna-tpe": optuna.samplers.TPESampler}[sampler]
-    study = optuna.create_study(direction=task.direction, sampler=make(seed=1))
-    trials = []
-    for params, value in points:
-        dists = _optuna_distributions(space, params)
-        trials.append(optuna.trial.create_trial(
-            params=params, distributions=dists, value=value,
-            state=OptunaState.COMPLETE if value is not None else OptunaState.FAIL))
-    study.add_trials(trials)
-    for _ in range(repeats):
+    ostudy = optuna.create_study(direction=task.direction, sampler=make(seed=1))
+    ostudy.add_trials([
+        optuna.trial.create_trial(
+            params=params, distributions=_optuna_distributions(space, params), value=value,
+            state=OptunaState.COMPLETE if value is not None else OptunaState.FAIL)
+        for params, value in points
+    ])
+
+    def ask_optuna() -> float:
         start = time.perf_counter()
-        trial = study.ask()
+        trial = ostudy.ask()
         params = optuna_params(trial, space)
-        times.append(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
         value = _value_or_fail(task, params)
-        study.tell(trial, value, state=None if value is not None else OptunaState.FAIL)
-    return 1000 * statistics.median(times)
+        ostudy.tell(trial, value, state=None if value is not None else OptunaState.FAIL)
+        return elapsed
+
+    return ask_optuna
 
 
 def _value_or_fail(task: Task, params: dict) -> float | None:
@@ -275,20 +295,80 @@ def _optuna_distributions(space: Any, params: dict) -> dict:
 # -- the lesson ----------------------------------------------------------------------------
 
 
-def lesson(seeds: int, out: Callable[[str], None]) -> None:
-    """Trials on invalid penalty / solver pairs, and the best CV accuracy, in 100 trials."""
-    out(f"The lesson's space: LogisticRegression on Titanic, 100 trials, {seeds} seeds "
-        f"(grid best {LESSON_GRID_BEST})")
-    out(f"{'sampler':<14} {'invalid trials (per seed)':<34} {'best accuracy (per seed)'}")
-    for sampler in ("ts-tpe", "optuna-tpe", "ts-random"):
+def lesson(seeds: int, out: Callable[[str], None]) -> dict[str, tuple[list, list]]:
+    """Trials on invalid penalty / solver pairs, and the best CV accuracy, in 100 trials.
+
+    Two routes. A plain study with an objective that raises on invalid pairs (the
+    sampler has to learn them from the failures), for tunesmith TPE, Optuna TPE and
+    tunesmith random. And ``tunesmith.sklearn.TPESearchCV``, where discovery makes the
+    invalid pairs forbidden before the first trial.
+    """
+    out(f"The lesson's space: LogisticRegression on Titanic, C log 1e-4..1e4 x penalty x "
+        f"solver, 100 trials, 5-fold CV accuracy, {seeds} seeds (grid best {LESSON_GRID_BEST})")
+    out(f"{'sampler':<22} {'invalid trials (per seed)':<28} {'best accuracy (per seed)'}")
+    summary = {}
+    for sampler in ("ts-tpe", "optuna-tpe", "ts-random", "ts-tpe-searchcv"):
         invalid, best = [], []
         for seed in range(seeds):
-            values = run(sampler, lesson_objective, lesson_space(), "maximize", seed, 100)
+            if sampler == "ts-tpe-searchcv":
+                values = _lesson_search_cv(seed)
+            else:
+                values = run(sampler, lesson_objective, lesson_space(), "maximize", seed, 100)
             invalid.append(sum(v is None for v in values))
             best.append(best_after(values, 100, "maximize"))
-        out(f"{sampler:<14} {str(invalid):<34} {[round(b, 5) for b in best]}  "
-            f"median invalid {statistics.median(invalid):g}, "
-            f"reached grid best {sum(b >= LESSON_GRID_BEST - 5e-6 for b in best)}/{seeds}")
+        summary[sampler] = (invalid, best)
+        reached = sum(b >= LESSON_GRID_BEST - 5e-6 for b in best)
+        out(f"{sampler:<22} {invalid!s:<28} {[round(b, 5) for b in best]}  "
+            f"median invalid {statistics.median(invalid):g}, max {max(invalid)}, "
+            f"median best {statistics.median(best):.5f}, reached grid best {reached}/{seeds}")
+    return summary
+
+
+def _lesson_search_cv(seed: int) -> list[float | None]:
+    """Mean CV accuracy of each of TPESearchCV's 100 candidates (None: a failed fit)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from tunesmith.sklearn import TPESearchCV
+
+    X, y = titanic_data()
+    search = TPESearchCV(LogisticRegression(), lesson_space(), n_iter=100, cv=5,
+                         random_state=seed, refit=False, show_progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    return [None if math.isnan(v) else float(v) for v in search.cv_results_["mean_test_score"]]
+
+
+# -- the issue's acceptance criteria, from the tables above -------------------------------
+
+
+def acceptance(medians: dict, ratios: dict, lessons: dict, out: Callable[[str], None]) -> None:
+    """One line per criterion: the figure and whether it is met."""
+    out("Acceptance")
+    if medians:
+        cells = list(medians.items())
+        at_least = sum(_compare(_signed(k, r, "ts-tpe"), _signed(k, r, "optuna-tpe")) != "L"
+                       for k, r in cells)
+        late = [(k, r) for k, r in cells if k[1] >= 50]
+        over = sum(_signed(k, r, "ts-tpe") < _signed(k, r, "ts-random") for k, r in late)
+        share = at_least / len(cells)
+        out(f"  TPE median >= Optuna TPE's on {at_least}/{len(cells)} cells ({share:.0%}; "
+            f"need 80%): {'met' if share >= 0.8 else 'NOT met'}")
+        out(f"  TPE better than tunesmith random at 50 and 100 trials on {over}/{len(late)} "
+            f"cells: {'met' if over == len(late) else 'NOT met'}")
+    thousand = {k: v for k, v in ratios.items() if k[1] == 1000}
+    if thousand:
+        worst = max(thousand.values())
+        shown = ", ".join(f"{k[0]} {v:.3f}" for k, v in thousand.items())
+        out(f"  ms per suggestion at 1,000 trials, TPE / Optuna TPE: {shown} (need <= 0.333): "
+            f"{'met' if worst <= 1 / 3 else 'NOT met'}")
+    for route, (invalid, best) in lessons.items():
+        if route not in ("ts-tpe", "ts-tpe-searchcv"):
+            continue
+        reached = sum(b >= LESSON_GRID_BEST - 5e-6 for b in best)
+        out(f"  lesson, {route}: at most {max(invalid)} invalid trials of 100 (need <= 10): "
+            f"{'met' if max(invalid) <= 10 else 'NOT met'}; grid best reached in "
+            f"{reached}/{len(best)} seeds, median best {statistics.median(best):.5f}")
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -318,20 +398,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines.append(line)
 
     seeds = {"function": 3, "ml": 1} if args.quick else {"function": 10, "ml": 5}
-    import optuna
     import platform
+
+    import optuna
 
     out(f"tunesmith {tunesmith.__version__}, optuna {optuna.__version__}, "
         f"numpy {np.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
     out("")
+    medians, ratios, lessons = {}, {}, {}
     if "quality" not in skip:
-        quality([TASKS[n] for n in names], seeds, args.jobs, out)
+        medians = quality([TASKS[n] for n in names], seeds, args.jobs, out)
         out("")
     if "timing" not in skip:
-        timing(TIMING_SIZES[:2] if args.quick else TIMING_SIZES, 5 if args.quick else 15, out)
+        ratios = timing(TIMING_SIZES[:2] if args.quick else TIMING_SIZES,
+                        5 if args.quick else 15, out)
         out("")
     if "lesson" not in skip:
-        lesson(1 if args.quick else 5, out)
+        lessons = lesson(1 if args.quick else 5, out)
+        out("")
+    acceptance(medians, ratios, lessons, out)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines) + "\n")
