@@ -9,9 +9,15 @@ One ask:
    running trials, is "bad" and fits ``g(x)`` (``parzen``).
 4. Draw ``n_candidates`` points from ``l`` and keep the one with the largest
    ``log l(x) - log g(x)``, plus ``log P(feasible | x)`` when some trials failed
-   (the idea of c-TPE, Watanabe & Hutter 2023): failed regions are not proposed again.
+   (the idea of c-TPE, Watanabe & Hutter 2023): kernel densities of ok and failed
+   trials, and counts of failing categorical combinations (``_feasibility``). A
+   combination that failed and never succeeded is not proposed again.
 5. Return the best candidate that is valid (conditions, forbidden combinations) and,
-   on a finite space, not tried before.
+   on a finite space, not tried before (running trials included: parallel asks
+   never repeat a point).
+
+Conditional parameters get densities within their branch (``_branches``). Long
+studies stay cheap: ``g`` and the feasibility model see a thinned set of old trials.
 
 A :class:`~tunesmith.space.SpaceUnion` is a tree whose root chooses the subspace:
 the subspace gets its own good / bad counts and each subspace its own densities.
@@ -29,16 +35,15 @@ from tunesmith.exceptions import SearchExhausted
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
+from tunesmith.samplers._tpe._branches import branch_densities, thin
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._split import n_good, split_good
 from tunesmith.samplers._tpe.parzen import (
     Bandwidth,
-    ChoiceDensity,
     Marginals,
     ParzenEstimator,
-    ScalarDensity,
     one_blas_thread,
 )
 from tunesmith.space import Dimension, Space
@@ -56,8 +61,6 @@ _UNSEEN_TRIES = 256
 _MAX_FEASIBILITY_ROWS = 100
 #: Trials ``g(x)`` uses at most (older ones are thinned).
 _MAX_BAD_ROWS = 300
-#: Trials each one-parameter branch density uses at most.
-_MAX_BRANCH_ROWS = 100
 #: Random valid points tried, when no candidate will do, for one not known to fail.
 _FALLBACK_TRIES = 16
 
@@ -280,9 +283,11 @@ class TPESampler(Sampler):
                    bad: np.ndarray) -> tuple[ParzenEstimator, ParzenEstimator]:
         """``l(x)`` and ``g(x)`` of subspace ``sub`` (``g`` over at most ``_MAX_BAD_ROWS``)."""
         in_sub = view.sub == sub
-        l_fill, g_fill = self._branch_marginals(state, view, sub)
+        l_fill, g_fill = branch_densities(
+            state, view, sub, sign=_direction_sign(self), gamma=self.gamma,
+            max_good=self.max_good, bandwidth=self._bandwidth, prior_weight=self.prior_weight)
         l_pe = self._estimator(state, sub, view.row[good & in_sub], fill=l_fill)
-        g_rows, g_w = _thinned(view.row[bad & in_sub], _MAX_BAD_ROWS,
+        g_rows, g_w = thin(view.row[bad & in_sub], _MAX_BAD_ROWS,
                                keep=view.kind[bad & in_sub] == Kind.RUNNING)
         g_pe = self._estimator(state, sub, g_rows, fill=g_fill, weights=g_w)
         return l_pe, g_pe
@@ -304,68 +309,6 @@ class TPESampler(Sampler):
             weights=weights,
         )
 
-    def _branch_marginals(
-        self, state: EncodedHistory, view: View, sub: int
-    ) -> tuple[Marginals | None, Marginals | None]:
-        """Good and bad densities of each conditional parameter, within its branch.
-
-        A conditional parameter is ranked among the trials that had it (the best
-        ``gamma`` of those are its good group), so a branch that is not yet the best
-        overall is still explored where it is most promising.
-        """
-        enc = state.encodings[sub]
-        if not (enc.num_conditional.any() or enc.cat_conditional.any()):
-            return None, None
-        in_sub = view.sub == sub
-        rows = state.rows(sub, view.row[in_sub])
-        ok = view.kind[in_sub] == Kind.OK
-        loss = view.loss[in_sub] * _direction_sign(self)
-        number = view.number[in_sub]
-        good_num: list[ScalarDensity | None] = []
-        bad_num: list[ScalarDensity | None] = []
-        good_cat: list[ChoiceDensity | None] = []
-        bad_cat: list[ChoiceDensity | None] = []
-        splits: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
-
-        def split(active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            # Children of the same branch are active together: rank them once.
-            key = np.packbits(active).tobytes()
-            if key not in splits:
-                splits[key] = self._branch_split(active, ok, loss, number)
-            return splits[key]
-
-        for i, is_conditional in enumerate(enc.num_conditional):
-            if not is_conditional:
-                good_num.append(None)
-                bad_num.append(None)
-                continue
-            good, bad = split(~np.isnan(rows.num[:, i]))
-
-            for chosen, target in ((good, good_num), (bad, bad_num)):
-                index, weights = _thinned(np.flatnonzero(chosen), _MAX_BRANCH_ROWS)
-                target.append(ScalarDensity(rows.num[index, i], int(enc.bins[i]),
-                                            self._bandwidth, self.prior_weight, weights))
-        for i, is_conditional in enumerate(enc.cat_conditional):
-            if not is_conditional:
-                good_cat.append(None)
-                bad_cat.append(None)
-                continue
-            good, bad = split(rows.cat[:, i] >= 0)
-            for chosen, target in ((good, good_cat), (bad, bad_cat)):
-                target.append(ChoiceDensity(rows.cat[chosen, i], int(enc.sizes[i]),
-                                            self._bandwidth, self.prior_weight))
-        return Marginals(good_num, good_cat, enc.sizes), Marginals(bad_num, bad_cat, enc.sizes)
-
-    def _branch_split(self, active: np.ndarray, ok: np.ndarray, loss: np.ndarray,
-                      number: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Good and bad masks among the trials where one conditional column is active."""
-        scored = active & ok
-        good = np.zeros(len(active), dtype=bool)
-        if scored.any():
-            k = n_good(int(scored.sum()), self.gamma, self.max_good)
-            good[scored] = split_good(loss[scored], number[scored], k)
-        return good, active & ~good
-
     def _evidence(self, state: EncodedHistory, view: View, sub: int) -> FailureEvidence:
         """Failure counts of the categorical combinations tried in subspace ``sub``."""
         in_sub = view.sub == sub
@@ -385,10 +328,10 @@ class TPESampler(Sampler):
         failed = in_sub & (view.kind == Kind.FAILED)
         if not failed.any():
             return np.zeros(len(cands))
-        ok_rows, ok_w = _thinned(view.row[feasible], _MAX_FEASIBILITY_ROWS)
+        ok_rows, ok_w = thin(view.row[feasible], _MAX_FEASIBILITY_ROWS)
         ok_pe = self._estimator(state, sub, ok_rows, weights=ok_w)
         # No prior for failures: a region nobody tried is presumed feasible.
-        bad_rows, bad_w = _thinned(view.row[failed], _MAX_FEASIBILITY_ROWS)
+        bad_rows, bad_w = thin(view.row[failed], _MAX_FEASIBILITY_ROWS)
         bad_pe = self._estimator(state, sub, bad_rows, prior_weight=0.0, weights=bad_w)
         a = ok_pe.log_pdf(cands) + math.log(ok_pe.total_weight)
         b = bad_pe.log_pdf(cands) + math.log(bad_pe.total_weight)
@@ -471,31 +414,6 @@ class TPESampler(Sampler):
         state = dict(self.__dict__)
         state["_histories"] = {}
         return state
-
-
-def _thinned(rows: np.ndarray, cap: int, keep: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray | None]:
-    """At most about ``cap`` of ``rows``, evenly spread, weighted to count for all.
-
-    Rows marked in ``keep`` (trials still running: the constant liar) stay, at
-    weight 1; the others are thinned to what is left of ``cap``, each standing for
-    the rows skipped around it. A density of many trials is smooth: a few hundred
-    estimate it about as well as thousands, at a fraction of the cost per
-    suggestion, which then stays flat however long the study runs.
-    """
-    n = len(rows)
-    if n <= cap:
-        return rows, None
-    keep = np.zeros(n, dtype=bool) if keep is None else keep
-    rest = np.flatnonzero(~keep)
-    room = max(cap - int(keep.sum()), 1)
-    if len(rest) <= room:
-        return rows, None
-    picked = rest[np.linspace(0, len(rest) - 1, room).round().astype(np.int64)]
-    index = np.sort(np.concatenate([np.flatnonzero(keep), picked]))
-    weights = np.ones(n)
-    weights[rest] = len(rest) / room
-    return rows[index], weights[index]
 
 
 def _direction_sign(sampler: Sampler) -> float:
