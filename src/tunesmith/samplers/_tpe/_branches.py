@@ -1,81 +1,32 @@
-"""Densities of conditional parameters within their branch, and bounded sets of trials.
+"""The densities of a tree-structured space: a root and one node per branch.
 
 In a tree-structured space a trial from one branch (``kernel="linear"``) says nothing
-about a parameter of another (``degree``, active only for ``"poly"``). When the joint
-kernel of such a trial meets a candidate that has the parameter, the parameter's
-density comes from the trials that did have it: ranked among themselves (the best
-``gamma`` of them are its good group), so a branch that is not the best overall is
-still explored where it is most promising (Bergstra et al. 2011, section 4).
+about a parameter of another (``degree``, active only for ``"poly"``). So, as in
+Bergstra et al. (2011), each node is modelled on the trials that reach it: the
+unconditional parameters on every trial, each branch's parameters (jointly) on the
+trials where that branch is active, ranked among themselves (the best ``gamma`` of
+them are its good group), so a branch that is not the best overall is still explored
+where it is most promising. Also here: :func:`thin`, which bounds how many old
+trials a density sees.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._split import n_good, split_good
-from tunesmith.samplers._tpe.parzen import Bandwidth, ChoiceDensity, Marginals, ScalarDensity
+from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator
 
-__all__ = ["branch_densities", "thin"]
+__all__ = ["TreeDensity", "thin", "tree_densities"]
 
-#: Trials each one-parameter branch density uses at most.
+#: Trials each branch's bad density uses at most.
 _MAX_BRANCH_ROWS = 100
-
-
-def branch_densities(
-    state: EncodedHistory, view: View, sub: int, *, sign: float, gamma: float,
-    max_good: int, bandwidth: Bandwidth, prior_weight: float,
-) -> tuple[Marginals | None, Marginals | None]:
-    """Good and bad densities of each conditional parameter of subspace ``sub``.
-
-    ``sign`` turns values into losses (smaller is better); None, None when the
-    subspace has no conditional parameter.
-    """
-    enc = state.encodings[sub]
-    if not (enc.num_conditional.any() or enc.cat_conditional.any()):
-        return None, None
-    in_sub = view.sub == sub
-    rows = state.rows(sub, view.row[in_sub])
-    ok = view.kind[in_sub] == Kind.OK
-    loss = view.loss[in_sub] * sign
-    number = view.number[in_sub]
-    splits: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
-
-    def split(active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # Children of the same branch are active together: rank them once.
-        key = np.packbits(active).tobytes()
-        if key not in splits:
-            scored = active & ok
-            good = np.zeros(len(active), dtype=bool)
-            if scored.any():
-                k = n_good(int(scored.sum()), gamma, max_good)
-                good[scored] = split_good(loss[scored], number[scored], k)
-            splits[key] = (good, active & ~good)
-        return splits[key]
-
-    good_num: list[ScalarDensity | None] = []
-    bad_num: list[ScalarDensity | None] = []
-    for i, is_conditional in enumerate(enc.num_conditional):
-        if not is_conditional:
-            good_num.append(None)
-            bad_num.append(None)
-            continue
-        for chosen, target in zip(split(~np.isnan(rows.num[:, i])), (good_num, bad_num),
-                                  strict=True):
-            index, weights = thin(np.flatnonzero(chosen), _MAX_BRANCH_ROWS)
-            target.append(ScalarDensity(rows.num[index, i], int(enc.bins[i]), bandwidth,
-                                        prior_weight, weights))
-    good_cat: list[ChoiceDensity | None] = []
-    bad_cat: list[ChoiceDensity | None] = []
-    for i, is_conditional in enumerate(enc.cat_conditional):
-        if not is_conditional:
-            good_cat.append(None)
-            bad_cat.append(None)
-            continue
-        for chosen, target in zip(split(rows.cat[:, i] >= 0), (good_cat, bad_cat), strict=True):
-            target.append(ChoiceDensity(rows.cat[chosen, i], int(enc.sizes[i]), bandwidth,
-                                        prior_weight))
-    return Marginals(good_num, good_cat, enc.sizes), Marginals(bad_num, bad_cat, enc.sizes)
+#: Branch estimators kept between asks.
+_MEMO_SIZE = 64
 
 
 def thin(rows: np.ndarray, cap: int, keep: np.ndarray | None = None
@@ -107,3 +58,112 @@ def thin(rows: np.ndarray, cap: int, keep: np.ndarray | None = None
     weights = np.ones(n)
     weights[rest] = len(rest) / room
     return rows[index], weights[index]
+
+
+class TreeDensity:
+    """``l(x)`` or ``g(x)`` of a tree-structured space, one estimator per node.
+
+    The unconditional parameters form the root, modelled jointly over every trial;
+    each branch (the parameters under one condition) is modelled jointly over the
+    trials where it is active. A point's density is the root's times that of each
+    branch active in it (Bergstra et al. 2011): which branch to take is decided on
+    the root's parameters alone, so a branch whose parameters are known in detail
+    does not win over one whose parameters were tried less.
+    """
+
+    def __init__(self, root: ParzenEstimator, branches: list[tuple[np.ndarray, np.ndarray,
+                                                                    ParzenEstimator]],
+                 root_num: np.ndarray, root_cat: np.ndarray, width: tuple[int, int]) -> None:
+        self.root = root
+        self.branches = branches
+        self.root_num = root_num
+        self.root_cat = root_cat
+        self.width = width
+
+    def sample(self, rng: np.random.Generator, m: int) -> Rows:
+        """``m`` draws over every column (conditions not yet applied)."""
+        num = np.full((m, self.width[0]), np.nan)
+        cat = np.full((m, self.width[1]), -1, dtype=np.int64)
+        drawn = self.root.sample(rng, m)
+        num[:, self.root_num], cat[:, self.root_cat] = drawn.num, drawn.cat
+        for cols_num, cols_cat, pe in self.branches:
+            drawn = pe.sample(rng, m)
+            num[:, cols_num], cat[:, cols_cat] = drawn.num, drawn.cat
+        return Rows(num, cat)
+
+    def log_pdf(self, x: Rows) -> np.ndarray:
+        """The root's log density plus each active branch's."""
+        total = self.root.log_pdf(Rows(x.num[:, self.root_num], x.cat[:, self.root_cat]))
+        for cols_num, cols_cat, pe in self.branches:
+            part = Rows(x.num[:, cols_num], x.cat[:, cols_cat])
+            active = (~np.isnan(part.num[:, 0]) if len(cols_num) else part.cat[:, 0] >= 0)
+            if active.any():
+                total = total + np.where(active, pe.log_pdf(part), 0.0)
+        return total
+
+
+def tree_densities(
+    state: EncodedHistory, view: View, sub: int, good: np.ndarray, bad: np.ndarray, *,
+    sign: float, gamma: float, max_good: int, bandwidth: Bandwidth, prior_weight: float,
+    bad_cap: int, memo: dict[tuple[Any, ...], ParzenEstimator] | None = None,
+) -> tuple[TreeDensity, TreeDensity]:
+    """``l`` and ``g`` of subspace ``sub`` as tree densities (see :class:`TreeDensity`).
+
+    ``good`` and ``bad`` split the view's trials for the root; each branch ranks the
+    trials where it is active among themselves. ``memo`` keeps branch estimators
+    between asks.
+    """
+    enc = state.encodings[sub]
+    in_sub = view.sub == sub
+    root_num = np.flatnonzero(~enc.num_conditional)
+    root_cat = np.flatnonzero(~enc.cat_conditional)
+    width = (len(enc.num_names), len(enc.cat_names))
+
+    def estimator(rows: Rows, num_cols: np.ndarray, cat_cols: np.ndarray,
+                  weights: np.ndarray | None) -> ParzenEstimator:
+        return ParzenEstimator(
+            Rows(rows.num[:, num_cols], rows.cat[:, cat_cols]), bins=enc.bins[num_cols],
+            sizes=enc.sizes[cat_cols], n_dims=len(num_cols) + len(cat_cols),
+            bandwidth=bandwidth, prior_weight=prior_weight, weights=weights)
+
+    def branch(b: int, side: str, index: np.ndarray, weights: np.ndarray | None
+               ) -> ParzenEstimator:
+        # A new trial joins one branch: the others keep their trials, and their
+        # estimators are reused (keyed by exactly which rows, with which weights).
+        cols_num, cols_cat = enc.branches[b]
+        key = (state, sub, b, side, index.tobytes(), None if weights is None
+               else weights.tobytes())
+        if memo is None:
+            return estimator(state.rows(sub, index), cols_num, cols_cat, weights)
+        if key not in memo:
+            if len(memo) >= _MEMO_SIZE:
+                memo.pop(next(iter(memo)))  # the oldest
+            memo[key] = estimator(state.rows(sub, index), cols_num, cols_cat, weights)
+        return memo[key]
+
+    good_rows = state.rows(sub, view.row[good & in_sub])
+    bad_index, bad_w = thin(view.row[bad & in_sub], bad_cap,
+                            keep=view.kind[bad & in_sub] == Kind.RUNNING)
+    bad_rows = state.rows(sub, bad_index)
+    l_root = estimator(good_rows, root_num, root_cat, None)
+    g_root = estimator(bad_rows, root_num, root_cat, bad_w)
+
+    row_ids = view.row[in_sub]
+    rows = state.rows(sub, row_ids)
+    ok = view.kind[in_sub] == Kind.OK
+    loss = view.loss[in_sub] * sign
+    number = view.number[in_sub]
+    l_branches, g_branches = [], []
+    for b, (cols_num, cols_cat) in enumerate(enc.branches):
+        active = (~np.isnan(rows.num[:, cols_num[0]]) if len(cols_num)
+                  else rows.cat[:, cols_cat[0]] >= 0)
+        scored = active & ok
+        b_good = np.zeros(len(active), dtype=bool)
+        if scored.any():
+            k = n_good(int(scored.sum()), gamma, max_good)
+            b_good[scored] = split_good(loss[scored], number[scored], k)
+        index, weights = thin(row_ids[active & ~b_good], _MAX_BRANCH_ROWS)
+        l_branches.append((cols_num, cols_cat, branch(b, "l", row_ids[b_good], None)))
+        g_branches.append((cols_num, cols_cat, branch(b, "g", index, weights)))
+    return (TreeDensity(l_root, l_branches, root_num, root_cat, width),
+            TreeDensity(g_root, g_branches, root_num, root_cat, width))

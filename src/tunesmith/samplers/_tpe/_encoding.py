@@ -101,6 +101,21 @@ class Encoding:
         #: Columns of parameters that are active only under a condition.
         self.num_conditional = np.array([n in conditional for n in self.num_names], dtype=bool)
         self.cat_conditional = np.array([n in conditional for n in self.cat_names], dtype=bool)
+        self.branches = self._branches()
+
+    def _branches(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Conditional columns grouped by their condition: (numeric, categorical) indices.
+
+        Parameters under the same condition (same parent, same values) are active
+        together: one branch of the tree, modelled jointly.
+        """
+        groups: dict[tuple[str, tuple[str, ...]], tuple[list[int], list[int]]] = {}
+        for cond in self.space.conditions:
+            key = (cond.parent, tuple(sorted(repr(v) for v in cond.values)))
+            kind, i = self._column[cond.param]
+            groups.setdefault(key, ([], []))[0 if kind == "num" else 1].append(i)
+        return [(np.array(sorted(num), dtype=np.int64), np.array(sorted(cat), dtype=np.int64))
+                for num, cat in groups.values()]
 
     @property
     def is_finite(self) -> bool:

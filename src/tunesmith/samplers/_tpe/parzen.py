@@ -27,10 +27,7 @@ from tunesmith.samplers._tpe._encoding import Rows
 
 __all__ = [
     "Bandwidth",
-    "ChoiceDensity",
-    "Marginals",
     "ParzenEstimator",
-    "ScalarDensity",
     "one_blas_thread",
 ]
 
@@ -170,10 +167,8 @@ class ParzenEstimator:
         bandwidth: Bandwidth,
         weights: np.ndarray | None = None,
         prior_weight: float = 1.0,
-        fill: Marginals | None = None,
     ) -> None:
         self.n = len(obs)
-        self.fill = fill
         self.sizes = sizes
         self.bins = bins
         weights = np.ones(self.n) if weights is None else np.asarray(weights, dtype=float)
@@ -228,9 +223,8 @@ class ParzenEstimator:
         d, c = len(self.bins), len(self.sizes)
         u = rng.random((m, d))
         # What an observation lacks (an inactive conditional parameter) comes from the
-        # fill densities; what the prior component draws is uniform.
-        missing = self.fill.sample(rng, m) if self.fill is not None else _uniform(
-            rng, m, d, self.sizes)
+        # prior, like what the prior component draws: uniform.
+        missing = _uniform(rng, m, d, self.sizes)
         if d and self.n:
             mu = self.num[j]
             use_kernel = ~from_prior[:, None] & ~np.isnan(mu)
@@ -275,10 +269,9 @@ class ParzenEstimator:
             return None, prior
         # Over columns active in both: -(x - o)^2 / (2 s^2) + log_norm(o) for numeric
         # ones, log(beta / K) plus a bonus where the choices agree for categorical ones.
-        if self.fill is not None:
-            miss_num, miss_cat = self.fill.log_pdf(x)
-        else:  # the prior: uniform, density 1 on the unit scale, 1 / K per choice
-            miss_num, miss_cat = np.zeros_like(x0), np.broadcast_to(-self._log_k, axc.shape)
+        # What an observation lacks takes the prior: uniform, density 1 on the unit
+        # scale, 1 / K per choice.
+        miss_num, miss_cat = np.zeros_like(x0), np.broadcast_to(-self._log_k, axc.shape)
         features = np.concatenate(
             [x0**2, x0, ax, self._one_hot(x.cat) * self._same_bonus, axc,
              ax * miss_num, axc * miss_cat],
@@ -292,133 +285,6 @@ class ParzenEstimator:
         out = np.zeros((len(cat), int(self._offsets[-1])))
         rows, cols = np.nonzero(cat >= 0)
         out[rows, self._offsets[cols] + cat[rows, cols]] = 1.0
-        return out
-
-
-class ScalarDensity:
-    """A Parzen estimator over one numeric column (unit scale), without the joint machinery.
-
-    The same density as a one-column :class:`ParzenEstimator` (truncated Gaussian
-    kernels, bandwidths from :class:`Bandwidth`, a uniform prior), at a fraction of
-    its cost: branch densities are built for every conditional parameter at every ask.
-
-    >>> import numpy as np
-    >>> d = ScalarDensity(np.array([0.2, 0.3]), 0, Bandwidth(), prior_weight=1.0)
-    >>> near, far = d.log_pdf(Rows(np.array([[0.25], [0.95]]), np.zeros((2, 0), dtype=np.int64)))
-    >>> bool(near > far)
-    True
-    """
-
-    def __init__(self, values: np.ndarray, bins: int, bandwidth: Bandwidth,
-                 prior_weight: float, weights: np.ndarray | None = None) -> None:
-        mu = np.asarray(values, dtype=float)
-        w = np.ones(len(mu)) if weights is None else np.asarray(weights, dtype=float)
-        total = float(w.sum()) + prior_weight
-        sigma = bandwidth.numeric(mu[:, None], np.array([bins]), 1)[:, 0]
-        mass = ndtr((1.0 - mu) / sigma) - ndtr(-mu / sigma)
-        self.mu, self.sigma = mu, sigma
-        with np.errstate(divide="ignore"):
-            self._log_c = (np.log(w / total) - np.log(sigma) - _LOG_SQRT_2PI
-                           - np.log(np.maximum(mass, 1e-300)))
-            self._log_prior = math.log(prior_weight / total) if prior_weight > 0 else -np.inf
-        self._p = np.append(w, prior_weight) / total
-
-    def log_pdf(self, x: Rows) -> np.ndarray:
-        """Log density at column 0 of ``x.num`` (NaN reads as 0)."""
-        u = np.nan_to_num(x.num[:, 0])
-        z = (u[:, None] - self.mu) / self.sigma
-        return _log_sum(self._log_c - 0.5 * z * z, np.full(len(u), self._log_prior))
-
-    def sample(self, rng: np.random.Generator, m: int) -> Rows:
-        """``m`` draws, as one numeric column."""
-        n = len(self.mu)
-        comp = rng.choice(n + 1, size=m, p=self._p)
-        u = rng.random(m)
-        kernel = comp < n
-        j = np.minimum(comp, max(n - 1, 0))
-        out = u.copy()
-        if n:
-            mu, sigma = self.mu[j], self.sigma[j]
-            lo, hi = ndtr(-mu / sigma), ndtr((1.0 - mu) / sigma)
-            drawn = np.clip(mu + sigma * ndtri(lo + u * (hi - lo)), 0.0, 1.0)
-            out = np.where(kernel, drawn, u)
-        return Rows(out[:, None], np.zeros((m, 0), dtype=np.int64))
-
-
-class ChoiceDensity:
-    """A Parzen estimator over one categorical column, kept as its probability table.
-
-    The same density as a one-column :class:`ParzenEstimator` (each observation
-    keeps its choice or redraws uniformly with probability ``beta``; the prior is
-    uniform), summed once over the observations: evaluating and sampling it then
-    cost nothing per observation.
-
-    >>> import numpy as np
-    >>> d = ChoiceDensity(np.array([0, 0, 1]), 3, Bandwidth(), prior_weight=1.0)
-    >>> p = np.exp(d.log_p)
-    >>> bool(p[0] > p[1] > p[2]) and bool(np.isclose(p.sum(), 1.0))
-    True
-    """
-
-    def __init__(self, choices: np.ndarray, size: int, bandwidth: Bandwidth,
-                 prior_weight: float) -> None:
-        choices = np.asarray(choices, dtype=np.int64)
-        beta = float(bandwidth.categorical(choices[:, None], np.array([size]))[0])
-        counts = np.bincount(choices, minlength=size).astype(float)
-        mass = (1.0 - beta) * counts + beta * len(choices) / size + prior_weight / size
-        self.size = int(size)
-        self.log_p = np.log(mass / mass.sum())
-
-    def log_pdf(self, x: Rows) -> np.ndarray:
-        """Log probability of each row's choice (column 0 of ``x.cat``; -1 reads as 0)."""
-        return self.log_p[np.maximum(x.cat[:, 0], 0)]
-
-    def sample(self, rng: np.random.Generator, m: int) -> Rows:
-        """``m`` choices drawn from the table, as one categorical column."""
-        p = np.exp(self.log_p)
-        cat = rng.choice(self.size, size=m, p=p / p.sum())
-        return Rows(np.zeros((m, 0)), cat.astype(np.int64)[:, None])
-
-
-class Marginals:
-    """Densities for the parameters an observation lacks, one per parameter.
-
-    In a tree-structured space a good observation from one branch says nothing
-    about a parameter of another branch. Rather than the flat prior, such a
-    parameter gets a one-dimensional Parzen estimator fitted on the trials that
-    did have it; ``None`` keeps the prior for a parameter.
-    """
-
-    def __init__(self, num: list[ScalarDensity | None], cat: list[ChoiceDensity | None],
-                 sizes: np.ndarray) -> None:
-        self.num = num
-        self.cat = cat
-        self.sizes = sizes
-
-    def log_pdf(self, x: Rows) -> tuple[np.ndarray, np.ndarray]:
-        """Per row and parameter, the log density of that parameter's value."""
-        m = len(x)
-        num = np.zeros(x.num.shape)
-        for i, pe in enumerate(self.num):
-            if pe is not None:
-                col = x.num[:, i : i + 1]
-                num[:, i] = np.where(np.isnan(col[:, 0]), 0.0, pe.log_pdf(
-                    Rows(col, np.zeros((m, 0), dtype=np.int64))))
-        cat = np.tile(-np.log(self.sizes.astype(float)), (m, 1))
-        for i, pe in enumerate(self.cat):
-            if pe is not None:
-                col = x.cat[:, i : i + 1]
-                cat[:, i] = np.where(col[:, 0] < 0, 0.0, pe.log_pdf(Rows(np.zeros((m, 0)), col)))
-        return num, cat
-
-    def sample(self, rng: np.random.Generator, m: int) -> Rows:
-        out = _uniform(rng, m, len(self.num), self.sizes)
-        for i, pe in enumerate(self.num):
-            if pe is not None:
-                out.num[:, i] = pe.sample(rng, m).num[:, 0]
-        for i, pe in enumerate(self.cat):
-            if pe is not None:
-                out.cat[:, i] = pe.sample(rng, m).cat[:, 0]
         return out
 
 

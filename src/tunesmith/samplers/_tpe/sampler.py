@@ -16,7 +16,8 @@ One ask:
    on a finite space, not tried before (running trials included: parallel asks
    never repeat a point).
 
-Conditional parameters get densities within their branch (``_branches``). Long
+A space with conditions is a tree: the unconditional parameters are modelled on
+every trial, each branch's parameters on the trials that took it (``_branches``). Long
 studies stay cheap: ``g`` and the feasibility model see a thinned set of old trials.
 
 A :class:`~tunesmith.space.SpaceUnion` is a tree whose root chooses the subspace:
@@ -35,20 +36,18 @@ from tunesmith.exceptions import SearchExhausted
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
-from tunesmith.samplers._tpe._branches import branch_densities, thin
+from tunesmith.samplers._tpe._branches import TreeDensity, thin, tree_densities
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._split import n_good, split_good
-from tunesmith.samplers._tpe.parzen import (
-    Bandwidth,
-    Marginals,
-    ParzenEstimator,
-    one_blas_thread,
-)
+from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
 
 __all__ = ["TPESampler"]
+
+#: l(x) or g(x): one estimator, or one per node of a tree-structured space.
+Density = ParzenEstimator | TreeDensity
 
 # trial_rng streams, apart from the main one (0) and from other samplers'.
 _STREAM_STARTUP = 0x7BE0
@@ -60,7 +59,7 @@ _UNSEEN_TRIES = 256
 #: Trials the kernel estimate of the chance of failing uses at most (per outcome).
 _MAX_FEASIBILITY_ROWS = 100
 #: Trials ``g(x)`` uses at most (older ones are thinned).
-_MAX_BAD_ROWS = 300
+_MAX_BAD_ROWS = 200
 #: Random valid points tried, when no candidate will do, for one not known to fail.
 _FALLBACK_TRIES = 16
 
@@ -138,6 +137,8 @@ class TPESampler(Sampler):
         # What this sampler proposed for trials still running: storage may not hold
         # their parameters until they finish, and parallel asks must see them.
         self._pending: dict[int, dict[str, Any]] = {}
+        # Branch estimators whose trials have not changed since the last ask.
+        self._memo: dict[tuple[Any, ...], ParzenEstimator] = {}
 
     # -- the Sampler interface ----------------------------------------------------------
 
@@ -226,7 +227,7 @@ class TPESampler(Sampler):
         p_bad = (counts_bad + share) / (counts_bad.sum() + self.prior_weight)
         check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
         evidence: dict[int, FailureEvidence] = {}
-        densities: dict[int, tuple[ParzenEstimator, ParzenEstimator]] = {}
+        densities: dict[int, tuple[Density, Density]] = {}
 
         for attempt in range(3):
             m = self.n_candidates * (1 + 3 * attempt)
@@ -280,22 +281,22 @@ class TPESampler(Sampler):
     # -- the densities --------------------------------------------------------------------
 
     def _densities(self, state: EncodedHistory, view: View, sub: int, good: np.ndarray,
-                   bad: np.ndarray) -> tuple[ParzenEstimator, ParzenEstimator]:
+                   bad: np.ndarray) -> tuple[Density, Density]:
         """``l(x)`` and ``g(x)`` of subspace ``sub`` (``g`` over at most ``_MAX_BAD_ROWS``)."""
+        if state.encodings[sub].branches:
+            return tree_densities(
+                state, view, sub, good, bad, sign=_direction_sign(self), gamma=self.gamma,
+                max_good=self.max_good, bandwidth=self._bandwidth,
+                prior_weight=self.prior_weight, bad_cap=_MAX_BAD_ROWS, memo=self._memo)
         in_sub = view.sub == sub
-        l_fill, g_fill = branch_densities(
-            state, view, sub, sign=_direction_sign(self), gamma=self.gamma,
-            max_good=self.max_good, bandwidth=self._bandwidth, prior_weight=self.prior_weight)
-        l_pe = self._estimator(state, sub, view.row[good & in_sub], fill=l_fill)
+        l_pe = self._estimator(state, sub, view.row[good & in_sub])
         g_rows, g_w = thin(view.row[bad & in_sub], _MAX_BAD_ROWS,
-                               keep=view.kind[bad & in_sub] == Kind.RUNNING)
-        g_pe = self._estimator(state, sub, g_rows, fill=g_fill, weights=g_w)
-        return l_pe, g_pe
+                           keep=view.kind[bad & in_sub] == Kind.RUNNING)
+        return l_pe, self._estimator(state, sub, g_rows, weights=g_w)
 
     def _estimator(
         self, state: EncodedHistory, sub: int, rows: np.ndarray,
-        prior_weight: float | None = None, fill: Marginals | None = None,
-        weights: np.ndarray | None = None,
+        prior_weight: float | None = None, weights: np.ndarray | None = None,
     ) -> ParzenEstimator:
         enc = state.encodings[sub]
         return ParzenEstimator(
@@ -305,7 +306,6 @@ class TPESampler(Sampler):
             n_dims=enc.n_dims,
             bandwidth=self._bandwidth,
             prior_weight=self.prior_weight if prior_weight is None else prior_weight,
-            fill=fill,
             weights=weights,
         )
 
@@ -413,6 +413,7 @@ class TPESampler(Sampler):
         # Caches are rebuilt from the history; keep the pickle small and portable.
         state = dict(self.__dict__)
         state["_histories"] = {}
+        state["_memo"] = {}
         return state
 
 
