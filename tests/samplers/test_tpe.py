@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 import tunesmith
-from tunesmith.samplers import SobolSampler, TPESampler
+from tunesmith.samplers import ListSampler, SobolSampler, TPESampler
+from tunesmith.samplers._tpe._branches import tree_densities
 from tunesmith.samplers._tpe._encoding import Encoding, unit_bins
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
+from tunesmith.samplers._tpe._history import EncodedHistory
 from tunesmith.samplers._tpe._split import n_good, split_good
-from tunesmith.space import Categorical, Float, Int, Space
+from tunesmith.samplers._tpe.parzen import Bandwidth
+from tunesmith.space import Categorical, Condition, Float, Int, Space
 
 # -- it optimises ------------------------------------------------------------------------
 
@@ -195,3 +198,35 @@ def test_a_pickled_sampler_proposes_the_same() -> None:
 def test_bad_settings_are_clear_errors(kwargs: dict, message: str) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
         TPESampler(**kwargs)
+
+
+def test_branch_parameters_are_modelled_on_the_trials_of_their_branch() -> None:
+    # Every knn trial beats every tree trial, so the root's good group is all knn; yet
+    # within the tree branch, depth 7 is best, and l(x) must know it.
+    space = Space({"model": Categorical(["knn", "tree"]), "depth": Int(1, 12), "k": Int(1, 30)},
+                  conditions=[Condition("depth", "model", ["tree"]),
+                              Condition("k", "model", ["knn"])])
+    points = [{"model": "knn", "k": 1 + i} for i in range(20)]
+    points += [{"model": "tree", "depth": 1 + i % 12} for i in range(24)]
+    study = tunesmith.Study(space=space, sampler=ListSampler(points))
+    for p in points:
+        trial = study.ask()
+        study.tell(trial, p["k"] / 100 if p["model"] == "knn" else 1 + (p["depth"] - 7) ** 2)
+    state = EncodedHistory(space)
+    view = state.view(study.trials, {}, len(points))
+    ok = view.kind == 0
+    good = np.zeros(len(view), dtype=bool)
+    good[ok] = split_good(view.loss[ok], view.number[ok], n_good(int(ok.sum()), 0.1, 25))
+    l_density, g_density = tree_densities(
+        state, view, 0, good, ~good, sign=1.0, gamma=0.1, max_good=25, bandwidth=Bandwidth(),
+        prior_weight=1.0, bad_cap=200)
+    encoding = state.encodings[0]
+    drawn = encoding.decode(l_density.sample(np.random.default_rng(0), 2000))
+    depths = np.array([p["depth"] for p in drawn])
+    # Within one step of 7: about 37% of draws; uniform draws (no branch model): 25%.
+    assert np.mean(np.abs(depths - 7) <= 1) > 0.32
+    assert np.mean([p["model"] == "knn" for p in drawn]) > 0.6
+    # The branch's own ranking, not the root's, decides among tree points.
+    tree = encoding.encode([{"model": "tree", "depth": 7}, {"model": "tree", "depth": 1}])
+    near, far = l_density.log_pdf(tree) - g_density.log_pdf(tree)
+    assert near > far
