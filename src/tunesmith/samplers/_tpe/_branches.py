@@ -12,6 +12,8 @@ trials a density sees.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,12 +23,34 @@ from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._split import n_good, split_good
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator
 
-__all__ = ["TreeDensity", "thin", "tree_densities"]
+__all__ = ["Branch", "Memo", "TreeDensity", "thin", "tree_densities"]
 
 #: Trials each branch's bad density uses at most.
 _MAX_BRANCH_ROWS = 100
-#: Branch estimators kept between asks.
-_MEMO_SIZE = 64
+#: Weight of a branch's own density, next to its density given the root's parameters.
+_BACKOFF = 0.5
+
+
+class Memo:
+    """Estimators kept between asks, by exactly what they were built from (a few dozen).
+
+    >>> memo = Memo(size=2)
+    >>> memo.put("a", 1); memo.put("b", 2); memo.put("c", 3)
+    >>> memo.get("a"), memo.get("c")
+    (None, 3)
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: dict[Any, Any] = {}
+
+    def get(self, key: Any) -> Any:
+        return self._items.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        if key not in self._items and len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))  # the oldest
+        self._items[key] = value
 
 
 def thin(rows: np.ndarray, cap: int, keep: np.ndarray | None = None
@@ -64,15 +88,16 @@ class TreeDensity:
     """``l(x)`` or ``g(x)`` of a tree-structured space, one estimator per node.
 
     The unconditional parameters form the root, modelled jointly over every trial;
-    each branch (the parameters under one condition) is modelled jointly over the
-    trials where it is active. A point's density is the root's times that of each
-    branch active in it (Bergstra et al. 2011): which branch to take is decided on
-    the root's parameters alone, so a branch whose parameters are known in detail
-    does not win over one whose parameters were tried less.
+    each branch (the parameters under one condition) is modelled over the trials
+    where it is active, jointly with the root's parameters. A point's density is the
+    root's times, for each branch active in it, the branch's density given the root
+    (Bergstra et al. 2011, with joint kernels): which branch to take is decided on
+    the root's parameters, so a branch whose parameters are known in detail does not
+    win over one whose parameters were tried less, while interactions such as
+    ``C`` with ``gamma`` stay modelled.
     """
 
-    def __init__(self, root: ParzenEstimator, branches: list[tuple[np.ndarray, np.ndarray,
-                                                                    ParzenEstimator]],
+    def __init__(self, root: ParzenEstimator, branches: list[Branch],
                  root_num: np.ndarray, root_cat: np.ndarray, width: tuple[int, int]) -> None:
         self.root = root
         self.branches = branches
@@ -86,26 +111,52 @@ class TreeDensity:
         cat = np.full((m, self.width[1]), -1, dtype=np.int64)
         drawn = self.root.sample(rng, m)
         num[:, self.root_num], cat[:, self.root_cat] = drawn.num, drawn.cat
-        for cols_num, cols_cat, pe in self.branches:
-            drawn = pe.sample(rng, m)
-            num[:, cols_num], cat[:, cols_cat] = drawn.num, drawn.cat
+        for branch in self.branches:
+            drawn = branch.joint.sample(rng, m)
+            # The joint's last columns are the branch's own.
+            num[:, branch.num] = drawn.num[:, drawn.num.shape[1] - len(branch.num):]
+            cat[:, branch.cat] = drawn.cat[:, drawn.cat.shape[1] - len(branch.cat):]
         return Rows(num, cat)
 
     def log_pdf(self, x: Rows) -> np.ndarray:
-        """The root's log density plus each active branch's."""
-        total = self.root.log_pdf(Rows(x.num[:, self.root_num], x.cat[:, self.root_cat]))
-        for cols_num, cols_cat, pe in self.branches:
-            part = Rows(x.num[:, cols_num], x.cat[:, cols_cat])
-            active = (~np.isnan(part.num[:, 0]) if len(cols_num) else part.cat[:, 0] >= 0)
-            if active.any():
-                total = total + np.where(active, pe.log_pdf(part), 0.0)
+        """The root's log density plus, for each active branch, that of its parameters
+        given the root's (the branch's joint density over the root's)."""
+        root = Rows(x.num[:, self.root_num], x.cat[:, self.root_cat])
+        total = self.root.log_pdf(root)
+        for branch in self.branches:
+            active = (~np.isnan(x.num[:, branch.num[0]]) if len(branch.num)
+                      else x.cat[:, branch.cat[0]] >= 0)
+            if not active.any():
+                continue
+            # Only the rows that took the branch: the others need no branch density.
+            rows = np.flatnonzero(active)
+            own = Rows(x.num[rows][:, branch.num], x.cat[rows][:, branch.cat])
+            both = Rows(np.concatenate([root.num[rows], own.num], axis=1),
+                        np.concatenate([root.cat[rows], own.cat], axis=1))
+            joint, context, alone = branch.joint.log_pdf_split(
+                both, np.arange(root.num.shape[1]), np.arange(root.cat.shape[1]))
+            # The branch given the root, backed off towards the branch alone: where the
+            # root's values are far from every trial of the branch, what the branch's
+            # own trials say still counts.
+            total[rows] += np.logaddexp(joint - context + math.log(1.0 - _BACKOFF),
+                                        alone + math.log(_BACKOFF))
         return total
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch: its columns, and the density of (root, branch) columns over the
+    trials that took it (the root's columns first)."""
+
+    num: np.ndarray
+    cat: np.ndarray
+    joint: ParzenEstimator
 
 
 def tree_densities(
     state: EncodedHistory, view: View, sub: int, good: np.ndarray, bad: np.ndarray, *,
     sign: float, gamma: float, max_good: int, bandwidth: Bandwidth, prior_weight: float,
-    bad_cap: int, memo: dict[tuple[Any, ...], ParzenEstimator] | None = None,
+    bad_cap: int, memo: Memo | None = None,
 ) -> tuple[TreeDensity, TreeDensity]:
     """``l`` and ``g`` of subspace ``sub`` as tree densities (see :class:`TreeDensity`).
 
@@ -126,20 +177,20 @@ def tree_densities(
             sizes=enc.sizes[cat_cols], n_dims=len(num_cols) + len(cat_cols),
             bandwidth=bandwidth, prior_weight=prior_weight, weights=weights)
 
-    def branch(b: int, side: str, index: np.ndarray, weights: np.ndarray | None
-               ) -> ParzenEstimator:
+    def branch(b: int, side: str, index: np.ndarray, weights: np.ndarray | None) -> Branch:
         # A new trial joins one branch: the others keep their trials, and their
         # estimators are reused (keyed by exactly which rows, with which weights).
         cols_num, cols_cat = enc.branches[b]
         key = (state, sub, b, side, index.tobytes(), None if weights is None
                else weights.tobytes())
-        if memo is None:
-            return estimator(state.rows(sub, index), cols_num, cols_cat, weights)
-        if key not in memo:
-            if len(memo) >= _MEMO_SIZE:
-                memo.pop(next(iter(memo)))  # the oldest
-            memo[key] = estimator(state.rows(sub, index), cols_num, cols_cat, weights)
-        return memo[key]
+        made = None if memo is None else memo.get(key)
+        if made is None:
+            joint = estimator(state.rows(sub, index), np.concatenate([root_num, cols_num]),
+                              np.concatenate([root_cat, cols_cat]), weights)
+            made = Branch(cols_num, cols_cat, joint)
+            if memo is not None:
+                memo.put(key, made)
+        return made
 
     good_rows = state.rows(sub, view.row[good & in_sub])
     bad_index, bad_w = thin(view.row[bad & in_sub], bad_cap,
@@ -163,7 +214,7 @@ def tree_densities(
             k = n_good(int(scored.sum()), gamma, max_good)
             b_good[scored] = split_good(loss[scored], number[scored], k)
         index, weights = thin(row_ids[active & ~b_good], _MAX_BRANCH_ROWS)
-        l_branches.append((cols_num, cols_cat, branch(b, "l", row_ids[b_good], None)))
-        g_branches.append((cols_num, cols_cat, branch(b, "g", index, weights)))
+        l_branches.append(branch(b, "l", row_ids[b_good], None))
+        g_branches.append(branch(b, "g", index, weights))
     return (TreeDensity(l_root, l_branches, root_num, root_cat, width),
             TreeDensity(g_root, g_branches, root_num, root_cat, width))

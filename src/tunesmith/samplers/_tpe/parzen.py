@@ -258,28 +258,69 @@ class ParzenEstimator:
             return prior
         return _log_sum(kern, prior)
 
+    def log_pdf_split(self, x: Rows, num_cols: np.ndarray, cat_cols: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The log density at ``x``, and the log densities of the mixture's marginals over
+        the given columns and over the other columns.
+
+        The marginals share the mixture's kernels (the bandwidth of a column depends on
+        that column alone), so they equal estimators built on those columns, for the
+        cost of one more matrix product: ``p(rest | given) = joint - given``.
+        """
+        m = len(x)
+        features, axc = self._features(x)
+        n_num, n_cat = x.num.shape[1], x.cat.shape[1]
+        in_num = np.zeros(n_num, dtype=bool)
+        in_num[num_cols] = True
+        in_cat = np.zeros(n_cat, dtype=bool)
+        in_cat[cat_cols] = True
+        given = self._feature_mask(in_num, in_cat)
+        cat_prior = axc * -self._log_k if n_cat else np.zeros((m, 0))
+        prior_given = cat_prior[:, in_cat].sum(axis=1) + self.log_w_prior
+        prior_rest = cat_prior[:, ~in_cat].sum(axis=1) + self.log_w_prior
+        if self.n == 0:
+            return prior_given + prior_rest - self.log_w_prior, prior_given, prior_rest
+        kern_given = features[:, given] @ self._obs_features[:, given].T + self.log_w
+        kern_rest = features[:, ~given] @ self._obs_features[:, ~given].T
+        joint = _log_sum(kern_given + kern_rest, prior_given + prior_rest - self.log_w_prior)
+        return joint, _log_sum(kern_given, prior_given), _log_sum(kern_rest + self.log_w,
+                                                                  prior_rest)
+
+    def _feature_mask(self, in_num: np.ndarray, in_cat: np.ndarray) -> np.ndarray:
+        """Which feature columns (see ``_features``) belong to the marked columns."""
+        per_choice = np.repeat(in_cat, self.sizes)
+        return np.concatenate([in_num, in_num, in_num, per_choice, in_cat, in_num, in_cat])
+
     def _log_terms(self, x: Rows) -> tuple[np.ndarray | None, np.ndarray]:
         """Per row of ``x``: each weighted kernel's log density, and the prior's."""
         m = len(x)
-        ax = (~np.isnan(x.num)).astype(float)
-        x0 = np.where(ax > 0, x.num, 0.0)
         axc = (x.cat >= 0).astype(float)
         prior = -(axc @ self._log_k) if len(self.sizes) else np.zeros(m)
         if self.n == 0:
             return None, prior
-        # Over columns active in both: -(x - o)^2 / (2 s^2) + log_norm(o) for numeric
-        # ones, log(beta / K) plus a bonus where the choices agree for categorical ones.
-        # What an observation lacks takes the prior: uniform, density 1 on the unit
-        # scale, 1 / K per choice.
-        miss_num, miss_cat = np.zeros_like(x0), np.broadcast_to(-self._log_k, axc.shape)
-        features = np.concatenate(
-            [x0**2, x0, ax, self._one_hot(x.cat) * self._same_bonus, axc,
-             ax * miss_num, axc * miss_cat],
-            axis=1,
-        )
+        features, _ = self._features(x)
         kern = features @ self._obs_features.T
         kern += self.log_w
         return kern, prior + self.log_w_prior
+
+    def _features(self, x: Rows) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' side of the kernels' products (and which choices are active).
+
+        Over columns active in both: -(x - o)^2 / (2 s^2) + log_norm(o) for numeric
+        ones, log(beta / K) plus a bonus where the choices agree for categorical ones.
+        What an observation lacks takes the prior: uniform, density 1 on the unit
+        scale, 1 / K per choice.
+        """
+        ax = (~np.isnan(x.num)).astype(float)
+        x0 = np.where(ax > 0, x.num, 0.0)
+        axc = (x.cat >= 0).astype(float)
+        miss_cat = axc * -self._log_k
+        features = np.concatenate(
+            [x0**2, x0, ax, self._one_hot(x.cat) * self._same_bonus, axc,
+             np.zeros_like(x0), miss_cat],
+            axis=1,
+        )
+        return features, axc
 
     def _one_hot(self, cat: np.ndarray) -> np.ndarray:
         out = np.zeros((len(cat), int(self._offsets[-1])))

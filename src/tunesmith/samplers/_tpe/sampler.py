@@ -36,7 +36,7 @@ from tunesmith.exceptions import SearchExhausted
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
-from tunesmith.samplers._tpe._branches import TreeDensity, thin, tree_densities
+from tunesmith.samplers._tpe._branches import Memo, TreeDensity, thin, tree_densities
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
@@ -58,8 +58,10 @@ _STARTUP_TRIES = 16
 _UNSEEN_TRIES = 256
 #: Trials the kernel estimate of the chance of failing uses at most (per outcome).
 _MAX_FEASIBILITY_ROWS = 100
+#: Candidates whose chance of failing the kernel estimate checks (the best by score).
+_FEASIBILITY_TOP = 16
 #: Trials ``g(x)`` uses at most (older ones are thinned).
-_MAX_BAD_ROWS = 200
+_MAX_BAD_ROWS = 150
 #: Random valid points tried, when no candidate will do, for one not known to fail.
 _FALLBACK_TRIES = 16
 
@@ -138,7 +140,7 @@ class TPESampler(Sampler):
         # their parameters until they finish, and parallel asks must see them.
         self._pending: dict[int, dict[str, Any]] = {}
         # Branch estimators whose trials have not changed since the last ask.
-        self._memo: dict[tuple[Any, ...], ParzenEstimator] = {}
+        self._memo = Memo()
 
     # -- the Sampler interface ----------------------------------------------------------
 
@@ -246,9 +248,8 @@ class TPESampler(Sampler):
                 if check_failures:
                     if sub not in evidence:
                         evidence[sub] = self._evidence(state, view, sub)
-                    score += self._log_feasible(state, view, sub, cands, evidence[sub])
-                    # A combination known to fail is never the choice.
-                    score[evidence[sub].known_to_fail(cands.cat)] = -np.inf
+                    score = self._with_feasibility(state, view, sub, cands, score,
+                                                   evidence[sub])
                 scored.extend((float(s), sub, cands, i) for i, s in enumerate(score))
             # Best first; the stable sort keeps equal scores in draw order (reproducible).
             scored.sort(key=lambda item: -item[0])
@@ -309,6 +310,28 @@ class TPESampler(Sampler):
             weights=weights,
         )
 
+    def _with_feasibility(self, state: EncodedHistory, view: View, sub: int, cands: Rows,
+                          score: np.ndarray, evidence: FailureEvidence) -> np.ndarray:
+        """``score`` plus ``log P(feasible)``; -inf for combinations known to fail.
+
+        The categorical evidence is cheap and scores every candidate; the kernel
+        estimate only the ``_FEASIBILITY_TOP`` best of them. It can only lower a
+        score, so the others are lowered by the most it lowered any of those: no
+        candidate gets ahead by not having been checked.
+        """
+        score = score + evidence.log_feasible(cands.cat)
+        score[evidence.known_to_fail(cands.cat)] = -np.inf
+        finite = np.flatnonzero(np.isfinite(score))
+        if not len(finite):
+            return score
+        top = finite[np.argsort(-score[finite], kind="stable")[:_FEASIBILITY_TOP]]
+        kernel = self._log_kernel_feasible(state, view, sub, cands.take(top))
+        rest = np.ones(len(score), dtype=bool)
+        rest[top] = False
+        score[top] += kernel
+        score[rest] += kernel.min()
+        return score
+
     def _evidence(self, state: EncodedHistory, view: View, sub: int) -> FailureEvidence:
         """Failure counts of the categorical combinations tried in subspace ``sub``."""
         in_sub = view.sub == sub
@@ -317,12 +340,10 @@ class TPESampler(Sampler):
         failed = view.kind[finished] == Kind.FAILED
         return FailureEvidence(rows.cat, state.encodings[sub].sizes, failed)
 
-    def _log_feasible(
-        self, state: EncodedHistory, view: View, sub: int, cands: Rows,
-        evidence: FailureEvidence,
-    ) -> np.ndarray:
-        """log P(a point does not fail): kernel densities of ok and failed trials over
-        every column (c-TPE, Watanabe & Hutter 2023), plus the categorical evidence."""
+    def _log_kernel_feasible(self, state: EncodedHistory, view: View, sub: int, cands: Rows
+                             ) -> np.ndarray:
+        """log P(a point does not fail) from kernel densities of ok and failed trials over
+        every column (c-TPE, Watanabe & Hutter 2023)."""
         in_sub = view.sub == sub
         feasible = in_sub & ((view.kind == Kind.OK) | (view.kind == Kind.PRUNED))
         failed = in_sub & (view.kind == Kind.FAILED)
@@ -330,12 +351,17 @@ class TPESampler(Sampler):
             return np.zeros(len(cands))
         ok_rows, ok_w = thin(view.row[feasible], _MAX_FEASIBILITY_ROWS)
         ok_pe = self._estimator(state, sub, ok_rows, weights=ok_w)
-        # No prior for failures: a region nobody tried is presumed feasible.
+        # No prior for failures: a region nobody tried is presumed feasible. Failures
+        # are rare: their estimator is usually the one built at the last ask.
         bad_rows, bad_w = thin(view.row[failed], _MAX_FEASIBILITY_ROWS)
-        bad_pe = self._estimator(state, sub, bad_rows, prior_weight=0.0, weights=bad_w)
+        key = ("failed", state, sub, bad_rows.tobytes())
+        bad_pe = self._memo.get(key)
+        if bad_pe is None:
+            bad_pe = self._estimator(state, sub, bad_rows, prior_weight=0.0, weights=bad_w)
+            self._memo.put(key, bad_pe)
         a = ok_pe.log_pdf(cands) + math.log(ok_pe.total_weight)
         b = bad_pe.log_pdf(cands) + math.log(bad_pe.total_weight)
-        return a - np.logaddexp(a, b) + evidence.log_feasible(cands.cat)
+        return a - np.logaddexp(a, b)
 
     def _log_feasible_point(self, state: EncodedHistory, view: View, point: dict) -> float:
         sub = state.subspace_of(point)
@@ -345,7 +371,8 @@ class TPESampler(Sampler):
         evidence = self._evidence(state, view, sub)
         if evidence.known_to_fail(rows.cat)[0]:
             return -math.inf
-        return float(self._log_feasible(state, view, sub, rows, evidence)[0])
+        return float(self._log_kernel_feasible(state, view, sub, rows)[0]
+                     + evidence.log_feasible(rows.cat)[0])
 
     def _known_to_fail(self, state: EncodedHistory, view: View, point: dict) -> bool:
         sub = state.subspace_of(point)
@@ -413,7 +440,7 @@ class TPESampler(Sampler):
         # Caches are rebuilt from the history; keep the pickle small and portable.
         state = dict(self.__dict__)
         state["_histories"] = {}
-        state["_memo"] = {}
+        state["_memo"] = Memo()
         return state
 
 
