@@ -3,11 +3,13 @@
 In a tree-structured space a trial from one branch (``kernel="linear"``) says nothing
 about a parameter of another (``degree``, active only for ``"poly"``). So, as in
 Bergstra et al. (2011), each node is modelled on the trials that reach it: the
-unconditional parameters on every trial, each branch's parameters (jointly) on the
+unconditional parameters (the root) on every trial, each branch's parameters on the
 trials where that branch is active, ranked among themselves (the best ``gamma`` of
 them are its good group), so a branch that is not the best overall is still explored
-where it is most promising. Also here: :func:`thin`, which bounds how many old
-trials a density sees.
+where it is most promising. Our kernels are joint: a branch is modelled together
+with the root's parameters and enters as its density given them (``C`` with
+``gamma``), backed off half-way to the branch's own density. Also here: :func:`thin`,
+which bounds how many old trials a density sees, and :class:`Memo`.
 """
 
 from __future__ import annotations
@@ -201,6 +203,7 @@ def tree_densities(
 
     row_ids = view.row[in_sub]
     rows = state.rows(sub, row_ids)
+    running = view.kind[in_sub] == Kind.RUNNING
     ok = view.kind[in_sub] == Kind.OK
     loss = view.loss[in_sub] * sign
     number = view.number[in_sub]
@@ -213,7 +216,8 @@ def tree_densities(
         if scored.any():
             k = n_good(int(scored.sum()), gamma, max_good)
             b_good[scored] = split_good(loss[scored], number[scored], k)
-        index, weights = thin(row_ids[active & ~b_good], _MAX_BRANCH_ROWS)
+        bad_here = active & ~b_good
+        index, weights = thin(row_ids[bad_here], _MAX_BRANCH_ROWS, keep=running[bad_here])
         l_branches.append(branch(b, "l", row_ids[b_good], None))
         g_branches.append(branch(b, "g", index, weights))
     return (TreeDensity(l_root, l_branches, root_num, root_cat, width),
