@@ -231,7 +231,9 @@ def test_nothing_is_skipped_when_everything_fails(small_binary):
                      min_size=1, max_size=3, unique=True),
     penalties=st.lists(st.sampled_from(["l1", "l2", "elasticnet", None]),
                        min_size=1, max_size=3, unique=True),
-    cs=st.lists(st.sampled_from([1e-3, 1.0, 100.0, -1.0, np.inf]), min_size=1, max_size=3,
+    # Not C=inf: liblinear with penalty="l2" and C=inf never returns (scikit-learn 1.9), in
+    # C code that no timeout can interrupt.
+    cs=st.lists(st.sampled_from([1e-3, 1.0, 100.0, -1.0, 1e4]), min_size=1, max_size=3,
                 unique=True),
     l1_ratios=st.lists(st.sampled_from([None, 0.0, 0.5, 1.0]), min_size=1, max_size=2,
                        unique=True),
