@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import numbers
@@ -170,12 +171,13 @@ class Study:
         trial_id = live.trial_id if live is not None else self._trial_id_of(trial)
         final_state, final_value, final_message = _outcome(value, state, message)
         all_attrs = {**(live.attrs if live else {}), **(attrs or {})}
+        params, dimensions = live._unsaved() if live else ({}, {})
         self.storage.finish_trial(
             trial_id,
             final_state,
             value=final_value,
-            params=live.params if live else None,
-            dimensions=live.dimensions if live else None,
+            params=params or None,
+            dimensions=dimensions or None,
             attrs=all_attrs or None,
             message=final_message,
         )
@@ -364,8 +366,18 @@ class Study:
             return Trial(self, record, params, self._dimensions_for(params))
         if self.space is None:
             return Trial(self, record, {}, {})
+        if record.params:  # taken over from a dead worker: run its point again
+            return Trial(self, record, record.params, self._dimensions_for(record.params))
         params = self.sampler.propose(self.space, self._history(), record.number)
-        return Trial(self, record, params, self._dimensions_for(params))
+        dimensions = self._dimensions_for(params)
+        if self.sampler.uses_history:
+            # Stored before the objective runs, so that other workers' samplers count
+            # the point as taken, and a re-run after a crash evaluates the same point
+            # (one more write per trial; samplers that ignore history derive the point
+            # from the seed and the trial number alone, so they need neither).
+            self.storage.set_trial_params(record.trial_id, params, dimensions)
+            record = dataclasses.replace(record, params=params, dimensions=dimensions)
+        return Trial(self, record, params, dimensions)
 
     def _dimensions_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(self.space, Space):

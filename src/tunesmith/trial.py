@@ -44,6 +44,12 @@ class Trial:
         self._dimensions: dict[str, Dimension] = dict(dimensions)
         self._attrs: dict[str, Any] = {}
 
+    def _unsaved(self) -> tuple[dict[str, Any], dict[str, Dimension]]:
+        """Parameters (and their dimensions) chosen since the trial was stored."""
+        saved = self._record.params
+        params = {k: v for k, v in self._params.items() if k not in saved}
+        return params, {k: d for k, d in self._dimensions.items() if k in params}
+
     @property
     def number(self) -> int:
         """The trial's number within its study, from 0."""

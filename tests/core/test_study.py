@@ -190,6 +190,30 @@ def test_a_released_trial_is_run_again_with_the_same_point() -> None:
     assert again.number == trial.number and again.params == {"a": 1}
 
 
+def test_a_model_based_trial_taken_over_runs_the_same_point(tmp_path) -> None:
+    # An open-ended search: no candidate index to come back to, only the stored point
+    # (a model-based proposal depends on the history, which moves on).
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    space = {"x": tunesmith.Float(0.0, 1.0), "k": tunesmith.Categorical(["a", "b", "c"])}
+    first = Study(space=space, sampler="tpe", seed=0, storage=url, name="s")
+    first.optimize(lambda t: t.params["x"], n_trials=12)
+    trial = first.ask()
+    (running,) = first.storage.trials(first.study_id, states=[TrialState.RUNNING])
+    assert running.params == trial.params  # visible to others while it runs
+    first.release(trial)  # as Ctrl-C does; a dead owner is taken over the same way
+    # Another worker, with another seed: its own proposal for this number would differ.
+    second = Study(space=space, sampler="tpe", seed=1, storage=url, name="s",
+                   load_if_exists=True)
+    again = second.ask()
+    assert (again.number, again.params) == (trial.number, trial.params)
+    second.tell(again, again.params["x"])
+    assert second.trials[-1].params == trial.params
+    fresh = second.ask()
+    assert fresh.number == trial.number + 1 and fresh.params != trial.params
+    first.close()
+    second.close()
+
+
 def test_keyboard_interrupt_releases_the_running_trial() -> None:
     study = Study(space={"a": [1, 2]}, sampler="grid")
 

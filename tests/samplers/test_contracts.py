@@ -196,6 +196,35 @@ def test_parallel_asks_never_repeat_a_point(sampler: str, batch: int) -> None:
     assert len(keys) == 28  # every valid point once, then the search says it is done
 
 
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_workers_sharing_a_stored_study_never_repeat_a_point(sampler: str, tmp_path) -> None:
+    # Four workers as four processes would be: each its own Study and sampler (same
+    # seed: the same study file), sharing one SQLite file. What one worker is running
+    # is known to the others only through storage.
+    space = _finite_space()
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    workers = [tunesmith.Study(space=space, sampler=sampler, seed=5, storage=url,
+                               name="shared", load_if_exists=True) for _ in range(4)]
+    keys: list[str] = []
+    exhausted = False
+    while not exhausted and len(keys) <= 60:
+        running = []
+        for worker in workers:
+            try:
+                running.append((worker, worker.ask()))
+            except SearchExhausted:
+                exhausted = True
+                break
+        for worker, trial in running:
+            params = trial.params
+            keys.append(json.dumps(params, sort_keys=True))
+            worker.tell(trial, objective(params, space) if params["flag"] is not False else 1.0)
+    for worker in workers:
+        worker.close()
+    assert len(keys) == len(set(keys)), "a point was proposed twice"
+    assert len(keys) == 28
+
+
 def test_tpe_spreads_parallel_asks_on_a_continuous_space() -> None:
     space = Space({"x": Float(0.0, 1.0), "y": Float(0.0, 1.0)})
     study = tunesmith.Study(space=space, sampler="tpe", seed=0)

@@ -260,6 +260,29 @@ class TestStorageContract:
         got = storage.trial(bare.trial_id)
         assert (got.params, got.attrs, got.dimensions) == ({"z": 1}, {"k": [1, 2]}, {})
 
+    def test_set_trial_params_shows_a_running_trials_point(self, storage: Storage) -> None:
+        sid = _study(storage)
+        trial = storage.create_trial(sid, owner="me")
+        assert storage.set_trial_params(trial.trial_id, {"x": 0.5, "k": "a"},
+                                        {"x": Float(0, 1), "k": Categorical(("a", "b"))})
+        (running,) = storage.trials(sid, states=[TrialState.RUNNING])
+        assert running.params == {"x": 0.5, "k": "a"}
+        assert running.dimensions == {"x": Float(0, 1), "k": Categorical(("a", "b"))}
+        # Set again: replaced, not merged (a re-proposed point is a new point).
+        assert storage.set_trial_params(trial.trial_id, {"x": 0.25}, {"x": Float(0, 1)})
+        assert storage.trial(trial.trial_id).params == {"x": 0.25}
+        # Parameters drawn while the objective ran are added at the finish.
+        storage.finish_trial(trial.trial_id, "complete", value=1.0, params={"n": 3},
+                             dimensions={"n": Int(1, 5)})
+        done = storage.trial(trial.trial_id)
+        assert done.params == {"x": 0.25, "n": 3}
+        assert done.dimensions == {"x": Float(0, 1), "n": Int(1, 5)}
+        # A finished trial's point is final.
+        assert not storage.set_trial_params(trial.trial_id, {"x": 0.75}, {"x": Float(0, 1)})
+        assert storage.trial(trial.trial_id).params == {"x": 0.25, "n": 3}
+        with pytest.raises(KeyError, match="no trial with id 999"):
+            storage.set_trial_params(999, {}, {})
+
     def test_intermediate_values(self, storage: Storage) -> None:
         sid = _study(storage)
         trial = storage.create_trial(sid, owner="me")

@@ -121,6 +121,21 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
+    def set_trial_params(
+        self,
+        trial_id: int,
+        params: Mapping[str, Any],
+        dimensions: Mapping[str, Dimension],
+    ) -> bool:
+        """Record the point a running trial is about to evaluate, replacing any it had.
+
+        Stored before the objective runs, so that other workers see what is being
+        tried (a model-based sampler counts it as taken) and a re-run of the trial
+        after a crash evaluates the same point. Returns False, changing nothing, if
+        the trial has finished.
+        """
+
+    @abc.abstractmethod
     def finish_trial(
         self,
         trial_id: int,

@@ -170,6 +170,21 @@ class MemoryStorage(Storage):
             self._trials[trial_id] = taken
             return taken
 
+    def set_trial_params(
+        self,
+        trial_id: int,
+        params: Mapping[str, Any],
+        dimensions: Mapping[str, Dimension],
+    ) -> bool:
+        with self._lock:
+            trial = self.trial(trial_id)
+            if trial.state.is_finished:
+                return False
+            self._trials[trial_id] = dataclasses.replace(
+                trial, params=dict(params), dimensions=dict(dimensions)
+            )
+            return True
+
     def finish_trial(
         self,
         trial_id: int,

@@ -336,6 +336,26 @@ class SQLStorage(Storage):
 
         return self._run(work, write=True)
 
+    def set_trial_params(
+        self,
+        trial_id: int,
+        params: Mapping[str, Any],
+        dimensions: Mapping[str, Dimension],
+    ) -> bool:
+        values = {
+            "p_tid": trial_id,
+            "p_params": codec.dumps(codec.encode_params(params)),
+            "p_dims": codec.dumps(codec.encode_dimensions(dimensions)),
+        }
+
+        def work(conn: Connection) -> bool:
+            if conn.execute(self._sql.set_params, values).rowcount:
+                return True
+            self._require_trial(conn, trial_id)
+            return False  # finished: its params are final
+
+        return self._run(work, write=True)
+
     def finish_trial(
         self,
         trial_id: int,

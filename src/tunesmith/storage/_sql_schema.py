@@ -247,6 +247,7 @@ class Statements:
             .returning(*t.c)
         )
         self.clear_values = sa.delete(v).where(v.c.trial_id == tid)
+        self.set_params = running.values(params_json=p("p_params"), dimensions_json=p("p_dims"))
         outcome = {
             "state": p("p_state"),
             "value": p("p_value", type_=sa.Double),
