@@ -313,6 +313,8 @@ class Study:
             )
             if taken is not None:
                 logger.info("re-running trial %d, abandoned by %s", taken.number, old.owner)
+                # A dead worker may have left several: look again at the next ask.
+                self._released = True
                 return self._start(taken)
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import socket
 import subprocess
 import sys
 
@@ -212,6 +213,22 @@ def test_a_model_based_trial_taken_over_runs_the_same_point(tmp_path) -> None:
     assert fresh.number == trial.number + 1 and fresh.params != trial.params
     first.close()
     second.close()
+
+
+def test_every_trial_of_a_dead_worker_is_taken_over_at_once(tmp_path) -> None:
+    # A worker with three trials in flight dies (its pid on this host is gone).
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    space = {"a": list(range(10))}
+    study = Study(space=space, sampler="grid", storage=url, name="g")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    owner = f"{socket.gethostname()}:{dead}:gone"
+    for candidate in (0, 1, 2):
+        study.storage.create_trial(study.study_id, owner=owner, candidate=candidate)
+    # The next three asks re-run them, not fresh points with the dead ones still open.
+    asked = [study.ask() for _ in range(3)]
+    assert sorted((t.number, t.candidate) for t in asked) == [(0, 0), (1, 1), (2, 2)]
+    study.close()
 
 
 def test_keyboard_interrupt_releases_the_running_trial() -> None:
