@@ -35,7 +35,7 @@ class GridSearchCV(BaseSearchCV):
     >>> from tunesmith.sklearn import GridSearchCV
     >>> X, y = load_iris(return_X_y=True)
     >>> search = GridSearchCV(SVC(), {"kernel": ["linear", "rbf"], "C": [1, 10]}).fit(X, y)
-    >>> search.best_params_, round(search.best_score_, 3)
+    >>> search.best_params_, round(float(search.best_score_), 3)
     ({'C': 1, 'kernel': 'linear'}, 0.98)
     """
 

@@ -102,8 +102,8 @@ def space_for(estimator: Any) -> Space:
     >>> space = space_for(SVC())
     >>> sorted(space.names)
     ['C', 'class_weight', 'coef0', 'degree', 'gamma', 'kernel']
-    >>> space.active_names({"C": 1.0, "class_weight": None, "kernel": "linear"})
-    ('C', 'class_weight', 'kernel')
+    >>> sorted(space.active_names({"C": 1.0, "class_weight": None, "kernel": "linear"}))
+    ['C', 'class_weight', 'kernel']
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> sorted(space_for(make_pipeline(StandardScaler(), SVC())).names)[:2]
