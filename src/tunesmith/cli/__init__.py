@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _classify(exc: Exception) -> tuple[int, str]:
     """Exit status and one-line message for an exception that reached ``main``."""
-    from tunesmith.cli._run import SearchFailed
+    from tunesmith.cli._errors import SearchFailed
     from tunesmith.exceptions import (
         InvalidSpaceError,
         SchemaVersionError,

@@ -33,6 +33,7 @@ from sklearn.model_selection import check_cv, cross_validate
 from tunesmith.cli._build import Problem, build_problem
 from tunesmith.cli._config import ConfigError, Settings, Strategy
 from tunesmith.cli._data import Dataset, load_data
+from tunesmith.cli._errors import SearchFailed
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.space import Space
 from tunesmith.storage import Storage, open_storage
@@ -335,10 +336,6 @@ def run_study(
         test_source=data.test_source, n_test=data.n_test, n_train=len(data.X),
         resumed_from=done, elapsed=time.monotonic() - started,
     )
-
-
-class SearchFailed(RuntimeError):
-    """The search ran but no trial completed: nothing to refit."""
 
 
 def _no_complete_trial(name: str, trials: list[FrozenTrial]) -> str:
