@@ -218,3 +218,32 @@ def test_settings_are_frozen_and_none_is_spelt_none(iris_grid: str) -> None:
     assert settings.name == "x"
     assert settings.space["weights"].values == ("uniform", "distance", None)
     assert settings.estimator.params["metric_params"] is None
+
+
+def test_a_search_where_no_trial_completes_fails_in_one_line(cli, study_file) -> None:
+    # Not an input mistake (exit 1, not 2): every fit fails on this data, because no
+    # fold of iris's 150 rows holds 200 neighbours.
+    path = study_file("""\
+        [data]
+        dataset = "iris"
+
+        [estimator]
+        class = "sklearn.neighbors.KNeighborsClassifier"
+
+        [space]
+        n_neighbors = [200, 300]
+
+        [search]
+        strategy = "grid"
+        cv = 3
+    """)
+    result = cli("run", path)
+    assert result.code == 1
+    assert "Traceback" not in result.err, result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.err
+    # The estimator's own words, from the scorer that failed on every fold.
+    assert errors[0].startswith(
+        "error: study 'study': none of its 2 trials completed; the first failure: scoring "
+        "failed on 3 of 3 folds: ValueError: Expected n_neighbors <= n_samples_fit"
+    ), errors[0]

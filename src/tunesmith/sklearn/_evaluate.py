@@ -65,6 +65,8 @@ class FoldResult(NamedTuple):
     fit_error: str | None = None
     #: True for a candidate skipped as invalid: never fitted, scored ``error_score``.
     skipped: bool = False
+    #: The formatted traceback of a failed test scoring (the fit succeeded), or None.
+    score_error: str | None = None
 
 
 def evaluate_fold(
@@ -107,7 +109,7 @@ def evaluate_fold(
     X_train, y_train = _split(pairwise, X, job.y, train)
     X_test, y_test = _split(pairwise, X, job.y, test, train)
 
-    fit_error = None
+    fit_error = score_error = None
     train_scores: Scores | None = None
     try:
         if y_train is None:
@@ -125,15 +127,16 @@ def evaluate_fold(
         fit_error = traceback.format_exc()
     else:
         fit_time = time.time() - start
-        test_scores = _score(estimator, X_test, y_test, job, score_params_test)
+        test_scores, score_error = _score(estimator, X_test, y_test, job, score_params_test)
         score_time = time.time() - start - fit_time
         if job.return_train_score:
-            train_scores = _score(estimator, X_train, y_train, job, score_params_train)
+            train_scores, _ = _score(estimator, X_train, y_train, job, score_params_train)
 
     if verbose > 1:
         _print_end(progress, params_msg, test_scores, train_scores, fit_time + score_time,
                    verbose)
-    return FoldResult(test_scores, train_scores, fit_time, score_time, fit_error)
+    return FoldResult(test_scores, train_scores, fit_time, score_time, fit_error,
+                      score_error=score_error)
 
 
 def skipped_fold(job: FoldJob) -> FoldResult:
@@ -169,10 +172,14 @@ def _split(pairwise: bool, X: Any, y: Any, rows: np.ndarray,
 
 
 def _score(estimator: Any, X: Any, y: Any, job: FoldJob,
-           score_params: Mapping[str, Any]) -> Scores:
-    """The score(s) of a fitted estimator; a failing scorer gives ``error_score``."""
+           score_params: Mapping[str, Any]) -> tuple[Scores, str | None]:
+    """The score(s) of a fitted estimator, and the traceback of a failing scorer.
+
+    A failing scorer gives ``error_score`` and a warning, as in scikit-learn.
+    """
     scorer = job.scorer
     multimetric = job.metric_names is not None
+    error = None
     try:
         if y is None:
             scores = scorer(estimator, X, **score_params)
@@ -184,17 +191,19 @@ def _score(estimator: Any, X: Any, y: Any, job: FoldJob,
         if multimetric or job.error_score == "raise":
             raise
         scores = job.error_score
-        _warn_scoring_failed(job.error_score, traceback.format_exc())
+        error = traceback.format_exc()
+        _warn_scoring_failed(job.error_score, error)
 
     if multimetric:
         for name, value in list(scores.items()):
             if isinstance(value, str):
                 scores[name] = job.error_score
+                error = error or value
                 _warn_scoring_failed(job.error_score, value)
 
     if isinstance(scores, dict):
-        return {name: _number(value, name) for name, value in scores.items()}
-    return _number(scores, scorer)
+        return {name: _number(value, name) for name, value in scores.items()}, error
+    return _number(scores, scorer), error
 
 
 def _warn_scoring_failed(error_score: Any, details: str) -> None:

@@ -140,8 +140,14 @@ def _tell(study: Study, cand: _Candidate, value_metric: str | None) -> float | N
         study.tell(cand.trial, value, attrs=attrs)
         return value
     errors = [f.fit_error for f in folds if f.fit_error is not None]
-    message = (f"{len(errors)} of {len(folds)} fits failed: {_last_line(errors[0])}"
-               if errors else "a fold's score is not finite")
+    scoring = [f.score_error for f in folds if f.score_error is not None]
+    if errors:
+        message = f"{len(errors)} of {len(folds)} fits failed: {_last_line(errors[0])}"
+    elif scoring:
+        message = (f"scoring failed on {len(scoring)} of {len(folds)} folds: "
+                   f"{_last_line(scoring[0])}")
+    else:
+        message = "a fold's score is not finite"
     study.tell(cand.trial, state=TrialState.FAILED, message=message, attrs=attrs)
     return None
 
