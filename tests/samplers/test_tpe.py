@@ -147,10 +147,34 @@ def test_encoding_round_trips_points() -> None:
         assert a["lr"] == pytest.approx(b["lr"], rel=1e-9)
 
 
-def test_split_takes_the_best_and_breaks_ties_by_trial_number() -> None:
-    loss = np.array([0.5, 0.1, 0.1, 0.9])
-    assert split_good(loss, np.array([7, 9, 8, 1]), 1).tolist() == [False, False, True, False]
+def test_split_takes_the_best_and_leaves_a_tie_across_the_threshold_out() -> None:
+    loss = np.array([0.5, 0.1, 0.1, 0.9, 0.5])
+    assert split_good(loss, 2).tolist() == [False, True, True, False, False]
+    # The third-best value, 0.5, is shared by two trials and only one fits: y < y*.
+    assert split_good(loss, 3).tolist() == [False, True, True, False, False]
+    assert split_good(loss, 4).tolist() == [True, True, True, False, True]
+    # The best value itself is a plateau wider than the good group: nothing is good,
+    # and l(x) is the prior.
+    assert not split_good(np.array([0.1, 0.1, 0.1, 0.9]), 2).any()
     assert n_good(5, 0.1, 25) == 1 and n_good(400, 0.1, 25) == 25
+
+
+def test_a_plateau_of_ties_does_not_pull_proposals_onto_itself() -> None:
+    # Most of the square ties at 0; only the corner x, y > 0.85 (2.25% of it) is
+    # better. Tied trials counted as good keep TPE on a plateau it cannot improve on:
+    # that version found the corner in 16 of these 30 seeds, fewer than uniform
+    # draws would (1 - 0.9775 ** 40, about 60%). Tied trials in g(x) found it in 26.
+    def objective(t: tunesmith.Trial) -> float:
+        x, y = t.params["x"], t.params["y"]
+        return -1.0 if x > 0.85 and y > 0.85 else (0.0 if x + y < 1.2 else 1.0)
+
+    space = {"x": Float(0.0, 1.0), "y": Float(0.0, 1.0)}
+    found = 0
+    for seed in range(30):
+        study = tunesmith.Study(space=space, sampler=TPESampler(seed=seed))
+        study.optimize(objective, n_trials=40)
+        found += study.best_value == -1.0
+    assert found >= 22
 
 
 def test_startup_points_are_the_sobol_points() -> None:
@@ -209,14 +233,16 @@ def test_branch_parameters_are_modelled_on_the_trials_of_their_branch() -> None:
     points = [{"model": "knn", "k": 1 + i} for i in range(20)]
     points += [{"model": "tree", "depth": 1 + i % 12} for i in range(24)]
     study = tunesmith.Study(space=space, sampler=ListSampler(points))
-    for p in points:
+    for i, p in enumerate(points):
         trial = study.ask()
-        study.tell(trial, p["k"] / 100 if p["model"] == "knn" else 1 + (p["depth"] - 7) ** 2)
+        # i / 1000 keeps the values distinct, as a real score would be.
+        loss = p["k"] / 100 if p["model"] == "knn" else 1 + (p["depth"] - 7) ** 2 + i / 1000
+        study.tell(trial, loss)
     state = EncodedHistory(space)
     view = state.view(study.trials, {}, len(points))
     ok = view.kind == 0
     good = np.zeros(len(view), dtype=bool)
-    good[ok] = split_good(view.loss[ok], view.number[ok], n_good(int(ok.sum()), 0.1, 25))
+    good[ok] = split_good(view.loss[ok], n_good(int(ok.sum()), 0.1, 25))
     l_density, g_density = tree_densities(
         state, view, 0, good, ~good, sign=1.0, gamma=0.1, max_good=25, bandwidth=Bandwidth(),
         prior_weight=1.0, bad_cap=200)

@@ -206,7 +206,6 @@ def tree_densities(
     running = view.kind[in_sub] == Kind.RUNNING
     ok = view.kind[in_sub] == Kind.OK
     loss = view.loss[in_sub] * sign
-    number = view.number[in_sub]
     l_branches, g_branches = [], []
     for b, (cols_num, cols_cat) in enumerate(enc.branches):
         active = (~np.isnan(rows.num[:, cols_num[0]]) if len(cols_num)
@@ -215,7 +214,7 @@ def tree_densities(
         b_good = np.zeros(len(active), dtype=bool)
         if scored.any():
             k = n_good(int(scored.sum()), gamma, max_good)
-            b_good[scored] = split_good(loss[scored], number[scored], k)
+            b_good[scored] = split_good(loss[scored], k)
         bad_here = active & ~b_good
         index, weights = thin(row_ids[bad_here], _MAX_BRANCH_ROWS, keep=running[bad_here])
         l_branches.append(branch(b, "l", row_ids[b_good], None))

@@ -218,7 +218,7 @@ class TPESampler(Sampler):
         ok = view.kind == Kind.OK
         good = np.zeros(len(view), dtype=bool)
         k = n_good(int(ok.sum()), self.gamma, self.max_good)
-        good[ok] = split_good(view.loss[ok] * _direction_sign(self), view.number[ok], k)
+        good[ok] = split_good(view.loss[ok] * _direction_sign(self), k)
         bad = ~good
         n_sub = len(state.spaces)
         counts_good = np.bincount(view.sub[good], minlength=n_sub)
