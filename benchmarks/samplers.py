@@ -384,12 +384,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="processes for the quality runs")
     parser.add_argument("--seeds", type=int, default=30,
                         help="seeds per test function (at least 10; ML tasks use 5)")
+    parser.add_argument("--lesson-seeds", type=int, default=10,
+                        help="seeds per route on the lesson's space (reaching the grid's "
+                             "best is a rare event: a few seeds say little)")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument("--skip", default="",
                         help="comma-separated sections to skip: quality, timing, lesson")
     args = parser.parse_args(argv)
     if args.seeds < 10:
         parser.error(f"--seeds must be at least 10, got {args.seeds}")
+    if args.lesson_seeds < 1:
+        parser.error(f"--lesson-seeds must be at least 1, got {args.lesson_seeds}")
     _quiet()
 
     names = args.tasks.split(",") if args.tasks else list(TASKS)
@@ -422,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         5 if args.quick else 15, out)
         out("")
     if "lesson" not in skip:
-        lessons = lesson(1 if args.quick else 5, out)
+        lessons = lesson(1 if args.quick else args.lesson_seeds, out)
         out("")
     acceptance(medians, ratios, lessons, out)
     if args.out:

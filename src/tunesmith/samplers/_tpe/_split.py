@@ -10,10 +10,11 @@ of them is good. That matters on plateaus, common with coarse scores such as
 accuracy: when dozens of configurations tie for the best score, picking some of them
 as "good" (by trial number or at random) only makes TPE sample more of the plateau,
 which cannot improve on it. With the tie group in ``g(x)``, ``l(x)`` is the prior
-plus whatever is strictly better, and TPE explores where it has not looked yet. On
-the lesson's space (LogisticRegression on the Titanic data, where every ``l2`` and
-unpenalised model ties at one accuracy) this raised the share of seeds that reach
-the grid's best score from 5 in 40 to 14 in 40.
+plus whatever is strictly better, and TPE explores where it has not looked yet
+(``_plateau`` says how, when the best value itself is the plateau). On the lesson's
+space (LogisticRegression on the Titanic data, where every ``l2`` and unpenalised
+model ties at one accuracy) this alone raised the share of seeds that reach the
+grid's best score from 5 in 40 to 14 in 40.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ One ask:
 2. Fewer than ``n_startup_trials`` finished trials: a Sobol (or random) point.
 3. Otherwise split the complete trials by value: the best ``gamma`` fraction is
    "good" and fits ``l(x)``; the rest, with pruned, failed, skipped and still
-   running trials, is "bad" and fits ``g(x)`` (``parzen``).
+   running trials, is "bad" and fits ``g(x)`` (``parzen``). When more trials tie
+   for the best than the good group holds, there is nothing to learn from the
+   ratio: explore near the best instead (``_plateau``).
 4. Draw ``n_candidates`` points from ``l`` and keep the one with the largest
    ``log l(x) - log g(x)``, plus ``log P(feasible | x)`` when some trials failed
    (the idea of c-TPE, Watanabe & Hutter 2023): kernel densities of ok and failed
@@ -40,6 +42,7 @@ from tunesmith.samplers._tpe._branches import Memo, TreeDensity, thin, tree_dens
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
+from tunesmith.samplers._tpe._plateau import plateau_candidates
 from tunesmith.samplers._tpe._split import n_good, split_good
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
@@ -62,6 +65,9 @@ _MAX_FEASIBILITY_ROWS = 100
 _FEASIBILITY_TOP = 16
 #: Trials ``g(x)`` uses at most (older ones are thinned).
 _MAX_BAD_ROWS = 150
+#: Candidates per ask on a plateau, in multiples of ``n_candidates``: many are dropped
+#: for a flat or poor categorical combination.
+_PLATEAU_CANDIDATES = 4
 #: Random valid points tried, when no candidate will do, for one not known to fail.
 _FALLBACK_TRIES = 16
 
@@ -219,6 +225,12 @@ class TPESampler(Sampler):
         good = np.zeros(len(view), dtype=bool)
         k = n_good(int(ok.sum()), self.gamma, self.max_good)
         good[ok] = split_good(view.loss[ok] * _direction_sign(self), k)
+        check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
+        if not good.any() and len(state.spaces) == 1:
+            # More trials tie for the best than the good group holds: explore.
+            point = self._plateau_point(state, view, rng, seen, check_failures)
+            if point is not None:
+                return point
         bad = ~good
         n_sub = len(state.spaces)
         counts_good = np.bincount(view.sub[good], minlength=n_sub)
@@ -227,7 +239,6 @@ class TPESampler(Sampler):
         share = self.prior_weight / n_sub
         p_good = (counts_good + share) / (counts_good.sum() + self.prior_weight)
         p_bad = (counts_bad + share) / (counts_bad.sum() + self.prior_weight)
-        check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
         evidence: dict[int, FailureEvidence] = {}
         densities: dict[int, tuple[Density, Density]] = {}
 
@@ -265,6 +276,30 @@ class TPESampler(Sampler):
         # Every candidate was forbidden, known to fail or already tried.
         fallback = trial_rng(self._rng_seed, number, _STREAM_FALLBACK)
         return self._fallback_point(space, state, view, seen, fallback)
+
+    def _plateau_point(
+        self, state: EncodedHistory, view: View, rng: np.random.Generator,
+        seen: set[tuple[int, bytes]] | None, check_failures: bool,
+    ) -> dict[str, Any] | None:
+        """The best exploring candidate on a plateau (``_plateau``), or None."""
+        found = plateau_candidates(
+            state, view, 0, _direction_sign(self),
+            lambda rows, weights=None: self._estimator(state, 0, rows, weights=weights),
+            rng, _PLATEAU_CANDIDATES * self.n_candidates, _MAX_BAD_ROWS)
+        if found is None:
+            return None
+        cands, score = found
+        if check_failures:
+            score = self._with_feasibility(state, view, 0, cands, score,
+                                           self._evidence(state, view, 0))
+        for i in np.argsort(-score, kind="stable"):
+            if score[i] == -np.inf:
+                break
+            point = state.encodings[0].decode(cands.take(np.array([i])))[0]
+            if state.spaces[0].is_valid(point) and (
+                    seen is None or not self._is_seen(state, seen, point)):
+                return point
+        return None
 
     def _fallback_point(
         self, space: AnySpace, state: EncodedHistory, view: View,

@@ -1,0 +1,124 @@
+"""What TPE tries when the best score is a plateau: unexplored ground near the best.
+
+Coarse scores such as cross-validated accuracy often tie: on the lesson's Titanic
+data every ``l2`` and unpenalised LogisticRegression scores the same accuracy, over
+most of the range of ``C``. When more trials share the best value than the good group
+holds, the split has no good trial (``_split``): nothing is known to be better than
+anything else near the top, and the density ratio has nothing to learn from. A better
+point can only be found by looking where nobody has looked yet, so TPE explores:
+
+* Candidates are drawn from the density of the near-best trials (within
+  ``NEAR_SHARE`` of the spread of values from the best), so exploration stays near
+  what scored well rather than wandering into regions known to be poor.
+* A candidate keeps its categorical combination only if that combination is
+  untried, or came near the best and is not *flat*. A flat combination returned the
+  identical value on at least ``FLAT_TRIALS`` trials spread over at least
+  ``FLAT_SPAN`` of every numeric range (an unpenalised model ignores ``C``): more
+  trials there would tie again.
+* The candidate least like every trial so far (lowest ``g(x)`` over all trials,
+  running ones included) wins: the search fills the gaps, and parallel asks spread.
+
+On the lesson's space (100 trials, seeds 0-79) this raised the share of runs that
+reach the grid's best accuracy from 27 in 80 (plateau trials in ``g``, the prior as
+``l``) to 42 in 80, and where discovery has forbidden the invalid pairs (what
+``TPESearchCV`` searches) from 34 in 80 to 58 in 80. Spaces made of several
+subspaces (a ``SpaceUnion``) keep the prior as ``l`` on a plateau.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tunesmith.samplers._tpe._branches import thin
+from tunesmith.samplers._tpe._encoding import Rows
+from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
+from tunesmith.samplers._tpe.parzen import ParzenEstimator
+
+__all__ = ["FLAT_SPAN", "FLAT_TRIALS", "NEAR_SHARE", "is_plateau", "plateau_candidates"]
+
+#: Near the best: within this share of the spread (best to 90th percentile) of values.
+NEAR_SHARE = 0.1
+#: A combination is flat after this many identical values ...
+FLAT_TRIALS = 4
+#: ... on trials that cover this much of each numeric range (unit scale).
+FLAT_SPAN = 0.5
+
+#: Builds a Parzen estimator over the given rows of the subspace (weights optional).
+Estimator = Callable[..., ParzenEstimator]
+
+
+def is_plateau(loss: np.ndarray, k: int) -> bool:
+    """Whether more than ``k`` trials tie for the best (smallest) loss.
+
+    >>> is_plateau(np.array([0.2, 0.2, 0.2, 0.5]), 2), is_plateau(np.array([0.1, 0.2, 0.2]), 2)
+    (True, False)
+    """
+    return len(loss) > 0 and int((loss == loss.min()).sum()) > k
+
+
+def plateau_candidates(
+    state: EncodedHistory, view: View, sub: int, sign: float, estimator: Estimator,
+    rng: np.random.Generator, m: int, g_cap: int,
+) -> tuple[Rows, np.ndarray] | None:
+    """Up to ``m`` exploring candidates of subspace ``sub`` and their scores (higher better).
+
+    ``estimator(rows, weights=None)`` builds a density over trial rows of ``sub``;
+    ``g(x)`` uses at most about ``g_cap`` trials. None when no candidate has an
+    untried or promising combination (every one near the best is flat).
+    """
+    enc = state.encodings[sub]
+    in_sub = view.sub == sub
+    ok = in_sub & (view.kind == Kind.OK)
+    if not ok.any():
+        return None
+    loss = view.loss[ok] * sign
+    best = float(loss.min())
+    near = loss <= best + NEAR_SHARE * (float(np.quantile(loss, 0.9)) - best)
+
+    tried = state.rows(sub, view.row[in_sub])
+    kinds, inverse = np.unique(tried.cat, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    ok_in_sub = ok[in_sub]
+    promising = _promising(kinds, inverse[ok_in_sub], loss, near, tried.num[ok_in_sub])
+
+    l_near = estimator(view.row[ok][near])
+    drawn = l_near.sample(rng, m)
+    cands = enc.apply_conditions(Rows(enc.snap(drawn.num), drawn.cat))
+    keep = _keep(cands.cat, kinds, promising)
+    if not keep.any():
+        return None
+    cands = cands.take(np.flatnonzero(keep))
+    running = view.kind[in_sub] == Kind.RUNNING
+    g_rows, g_weights = thin(view.row[in_sub], g_cap, keep=running)
+    g_all = estimator(g_rows, weights=g_weights)
+    return cands, -g_all.log_pdf(cands)
+
+
+def _promising(kinds: np.ndarray, kind_of: np.ndarray, loss: np.ndarray, near: np.ndarray,
+               num: np.ndarray) -> np.ndarray:
+    """Per tried combination: came near the best and is not flat."""
+    out = np.zeros(len(kinds), dtype=bool)
+    for k in np.unique(kind_of[near]):
+        mine = kind_of == k
+        values = loss[mine]
+        if len(values) >= FLAT_TRIALS and np.ptp(values) == 0:
+            with np.errstate(invalid="ignore"):
+                x = num[mine]
+                span = np.nanmax(x, axis=0) - np.nanmin(x, axis=0) if x.size else x
+            # A parameter this combination never had (inactive) cannot make a difference.
+            if np.all(np.nan_to_num(span, nan=1.0) >= FLAT_SPAN):
+                continue
+        out[k] = True
+    return out
+
+
+def _keep(cat: np.ndarray, kinds: np.ndarray, promising: np.ndarray) -> np.ndarray:
+    """Candidates whose combination is untried or promising."""
+    if not len(kinds):
+        return np.ones(len(cat), dtype=bool)
+    # Row-wise lookup of each candidate's combination among the tried ones.
+    match = (cat[:, None, :] == kinds[None, :, :]).all(axis=2)
+    tried = match.any(axis=1)
+    return ~tried | (match & promising[None, :]).any(axis=1)
