@@ -7,7 +7,7 @@ import numpy as np
 import tunesmith
 from tunesmith.samplers import ListSampler, TPESampler
 from tunesmith.samplers._tpe._plateau import FLAT_SPAN, FLAT_TRIALS, is_plateau
-from tunesmith.space import Categorical, Float, Space
+from tunesmith.space import Categorical, Condition, Float, Int, Space
 
 
 def test_a_plateau_of_ties_does_not_pull_proposals_onto_itself() -> None:
@@ -74,3 +74,25 @@ def test_is_plateau_counts_ties_at_the_best_only() -> None:
     assert is_plateau(np.array([1.0, 1.0, 1.0, 2.0]), 2)
     assert not is_plateau(np.array([1.0, 1.0, 2.0, 2.0, 2.0]), 2)
     assert not is_plateau(np.array([]), 1)
+
+
+def test_plateau_proposals_on_a_conditional_space_are_valid_and_spread() -> None:
+    # Accuracy-like values: most points tie at the best. Conditions must still hold,
+    # and each model's parameter must keep being explored, not resampled.
+    space = Space(
+        {"model": Categorical(["knn", "tree"]), "k": Int(1, 60), "depth": Int(1, 30)},
+        conditions=[Condition("k", "model", ["knn"]), Condition("depth", "model", ["tree"])],
+    )
+
+    def objective(t: tunesmith.Trial) -> float:
+        p = t.params
+        return 0.9 if p["model"] == "knn" or p["depth"] >= 4 else 0.7
+
+    study = tunesmith.Study(space=space, direction="maximize", sampler=TPESampler(seed=2))
+    study.optimize(objective, n_trials=60)
+    assert all(space.is_valid(t.params) for t in study.trials)
+    ks = {t.params["k"] for t in study.trials if t.params["model"] == "knn"}
+    depths = {t.params["depth"] for t in study.trials if t.params["model"] == "tree"}
+    # No point is tried twice on this finite space; both branches keep being covered.
+    assert len(ks) + len(depths) == 60
+    assert len(ks) >= 10 and len(depths) >= 10

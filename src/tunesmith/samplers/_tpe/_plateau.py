@@ -104,11 +104,13 @@ def _promising(kinds: np.ndarray, kind_of: np.ndarray, loss: np.ndarray, near: n
         mine = kind_of == k
         values = loss[mine]
         if len(values) >= FLAT_TRIALS and np.ptp(values) == 0:
-            with np.errstate(invalid="ignore"):
-                x = num[mine]
-                span = np.nanmax(x, axis=0) - np.nanmin(x, axis=0) if x.size else x
+            x = num[mine]
+            active = ~np.isnan(x)
+            span = np.where(active, x, -np.inf).max(axis=0) - np.where(active, x, np.inf).min(
+                axis=0)
             # A parameter this combination never had (inactive) cannot make a difference.
-            if np.all(np.nan_to_num(span, nan=1.0) >= FLAT_SPAN):
+            span = np.where(active.any(axis=0), span, 1.0)
+            if np.all(span >= FLAT_SPAN):
                 continue
         out[k] = True
     return out
@@ -116,9 +118,6 @@ def _promising(kinds: np.ndarray, kind_of: np.ndarray, loss: np.ndarray, near: n
 
 def _keep(cat: np.ndarray, kinds: np.ndarray, promising: np.ndarray) -> np.ndarray:
     """Candidates whose combination is untried or promising."""
-    if not len(kinds):
-        return np.ones(len(cat), dtype=bool)
-    # Row-wise lookup of each candidate's combination among the tried ones.
-    match = (cat[:, None, :] == kinds[None, :, :]).all(axis=2)
-    tried = match.any(axis=1)
-    return ~tried | (match & promising[None, :]).any(axis=1)
+    index = {row.tobytes(): i for i, row in enumerate(np.ascontiguousarray(kinds))}
+    found = [index.get(row.tobytes()) for row in np.ascontiguousarray(cat)]
+    return np.array([i is None or bool(promising[i]) for i in found], dtype=bool)

@@ -42,7 +42,7 @@ from tunesmith.samplers._tpe._branches import Memo, TreeDensity, thin, tree_dens
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
-from tunesmith.samplers._tpe._plateau import plateau_candidates
+from tunesmith.samplers._tpe._plateau import is_plateau, plateau_candidates
 from tunesmith.samplers._tpe._split import n_good, split_good
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
@@ -224,10 +224,11 @@ class TPESampler(Sampler):
         ok = view.kind == Kind.OK
         good = np.zeros(len(view), dtype=bool)
         k = n_good(int(ok.sum()), self.gamma, self.max_good)
-        good[ok] = split_good(view.loss[ok] * _direction_sign(self), k)
+        loss = view.loss[ok] * _direction_sign(self)
+        good[ok] = split_good(loss, k)
         check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
-        if not good.any() and len(state.spaces) == 1:
-            # More trials tie for the best than the good group holds: explore.
+        if is_plateau(loss, k) and len(state.spaces) == 1:
+            # No trial is better than the others near the top: explore there.
             point = self._plateau_point(state, view, rng, seen, check_failures)
             if point is not None:
                 return point
