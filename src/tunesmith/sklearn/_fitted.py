@@ -1,0 +1,122 @@
+"""A fitted search used as an estimator: it scores and predicts with its best model.
+
+What scikit-learn's ``BaseSearchCV`` offers after ``fit`` with ``refit=True``: each
+method exists only when the estimator has it (``available_if``), and says how to get
+the model by hand when ``refit=False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sklearn
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.metadata_routing import process_routing
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["FittedSearchMixin"]
+
+
+def _delegate(method: str) -> Any:
+    """available_if check: refit=True and the (best) estimator has ``method``."""
+
+    def check(self: Any) -> bool:
+        _require_refit(self, method)
+        getattr(getattr(self, "best_estimator_", self.estimator), method)  # AttributeError
+        return True
+
+    return check
+
+
+def _require_refit(search: Any, what: str) -> None:
+    if not search.refit:
+        raise AttributeError(
+            f"This {type(search).__name__} instance was initialized with `refit=False`. "
+            f"{what} is available only after refitting on the best parameters. You can "
+            "refit an estimator manually using the `best_params_` attribute"
+        )
+
+
+class FittedSearchMixin:
+    """``score``, ``predict`` and the rest, delegated to ``best_estimator_``."""
+
+    def score(self, X: Any, y: Any = None, **params: Any) -> float:
+        """The refit estimator's score on X, y: by ``scoring`` (the refit metric), else
+        ``best_estimator_.score``."""
+        _require_refit(self, "score")
+        check_is_fitted(self)
+        if sklearn.get_config().get("enable_metadata_routing", False):
+            score_params = dict(process_routing(self, "score", **params).scorer["score"])
+        elif params:
+            raise ValueError(
+                f"score got parameters {sorted(params)}, which are only accepted with "
+                "metadata routing: sklearn.set_config(enable_metadata_routing=True)"
+            )
+        else:
+            score_params = {}
+        scorer = self.scorer_
+        if isinstance(scorer, dict):
+            scorer = scorer[self.refit] if self.multimetric_ else scorer
+            return scorer(self.best_estimator_, X, y, **score_params)
+        result = scorer(self.best_estimator_, X, y, **score_params)
+        return result[self.refit] if self.multimetric_ else result
+
+    @available_if(_delegate("score_samples"))
+    def score_samples(self, X: Any) -> Any:
+        """``best_estimator_.score_samples(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.score_samples(X)
+
+    @available_if(_delegate("predict"))
+    def predict(self, X: Any) -> Any:
+        """``best_estimator_.predict(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X)
+
+    @available_if(_delegate("predict_proba"))
+    def predict_proba(self, X: Any) -> Any:
+        """``best_estimator_.predict_proba(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_delegate("predict_log_proba"))
+    def predict_log_proba(self, X: Any) -> Any:
+        """``best_estimator_.predict_log_proba(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict_log_proba(X)
+
+    @available_if(_delegate("decision_function"))
+    def decision_function(self, X: Any) -> Any:
+        """``best_estimator_.decision_function(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.decision_function(X)
+
+    @available_if(_delegate("transform"))
+    def transform(self, X: Any) -> Any:
+        """``best_estimator_.transform(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.transform(X)
+
+    @available_if(_delegate("inverse_transform"))
+    def inverse_transform(self, X: Any) -> Any:
+        """``best_estimator_.inverse_transform(X)``."""
+        check_is_fitted(self)
+        return self.best_estimator_.inverse_transform(X)
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features seen during fit (with ``refit=True``)."""
+        try:
+            check_is_fitted(self)
+        except NotFittedError as exc:
+            raise AttributeError(
+                f"{type(self).__name__} object has no n_features_in_ attribute."
+            ) from exc
+        return self.best_estimator_.n_features_in_
+
+    @property
+    def classes_(self) -> Any:
+        """Class labels (with ``refit=True`` and a classifier)."""
+        _delegate("classes_")(self)
+        return self.best_estimator_.classes_
