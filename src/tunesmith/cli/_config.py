@@ -40,7 +40,6 @@ The format, in short (``examples/`` holds complete files)::
 
 from __future__ import annotations
 
-import difflib
 import enum
 import json
 import math
@@ -63,6 +62,7 @@ from pydantic import (
     model_validator,
 )
 
+from tunesmith.cli._config_errors import At, first_error
 from tunesmith.exceptions import TunesmithError
 
 if sys.version_info >= (3, 11):
@@ -112,15 +112,6 @@ class ConfigError(TunesmithError, ValueError):
         self.message = message
 
 
-class _At(ValueError):
-    """Raised inside a validator to point below the validated object's own key."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.message = message
-
-
 def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
@@ -152,7 +143,7 @@ def _plain_value(value: Any, where: str) -> Any:
         return tuple(_plain_value(v, where) for v in value)
     if isinstance(value, dict):
         return {str(k): _plain_value(v, where) for k, v in value.items()}
-    raise _At(where, f"unsupported value {value!r} ({type(value).__name__})")
+    raise At(where, f"unsupported value {value!r} ({type(value).__name__})")
 
 
 def _fmt(x: float) -> str:
@@ -193,15 +184,15 @@ class DataSettings(_Model):
                 'give train = "file.csv" with target = "column", or dataset = "wine"'
             )
         if self.train is not None and self.dataset is not None:
-            raise _At("dataset", "give either train (a CSV) or dataset, not both")
+            raise At("dataset", "give either train (a CSV) or dataset, not both")
         if self.train is not None and self.target is None:
-            raise _At("target", "missing required key: the column to predict")
+            raise At("target", "missing required key: the column to predict")
         if self.dataset is not None:
             for key in ("test", "target"):
                 if getattr(self, key) is not None:
-                    raise _At(key, f"not used with dataset = {json.dumps(self.dataset)}")
+                    raise At(key, f"not used with dataset = {json.dumps(self.dataset)}")
         if self.test is not None and self.test_size is not None:
-            raise _At("test_size", "give either test (a held-out CSV) or test_size, not both")
+            raise At("test_size", "give either test (a held-out CSV) or test_size, not both")
         return self
 
 
@@ -311,7 +302,7 @@ class SpaceEntry(_Model):
     def _check_range(self) -> None:
         if self.low is None or self.high is None:
             missing = "low" if self.low is None else "high"
-            raise _At(missing, "missing required key (a range needs low and high)")
+            raise At(missing, "missing required key (a range needs low and high)")
         low, high = self.low, self.high
         if not (math.isfinite(low) and math.isfinite(high)):
             raise ValueError(f"low and high must be finite, got low={_fmt(low)}, high={_fmt(high)}")
@@ -320,13 +311,13 @@ class SpaceEntry(_Model):
         if self.log and low <= 0:
             raise ValueError(f"log scale needs low > 0, got {_fmt(low)}")
         if self.step is not None and self.step <= 0:
-            raise _At("step", f"must be > 0, got {_fmt(self.step)}")
+            raise At("step", f"must be > 0, got {_fmt(self.step)}")
         if self.step is not None and self.log:
             raise ValueError("give either log = true or a step, not both")
         if self.type == "int":
             for key, value in (("low", low), ("high", high), ("step", self.step)):
                 if value is not None and value != int(value):
-                    raise _At(key, f"must be a whole number for type = \"int\", got {_fmt(value)}")
+                    raise At(key, f"must be a whole number for type = \"int\", got {_fmt(value)}")
 
     @property
     def is_list(self) -> bool:
@@ -423,7 +414,7 @@ class Settings(_Model):
             raise ValueError("empty: name at least one parameter to tune, e.g. C = [0.1, 1, 10]")
         for name in space:
             if not re.fullmatch(r"[A-Za-z_]\w*", name):
-                raise _At(name, "not a parameter name")
+                raise At(name, "not a parameter name")
         return space
 
 
@@ -466,7 +457,7 @@ def parse_settings(text: str, *, name: str, base_dir: Path | None = None) -> Set
     try:
         return Settings.model_validate(raw, context=context)
     except ValidationError as exc:
-        raise _first_error(exc, raw) from None
+        raise ConfigError(*first_error(exc, _SECTIONS)) from None
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -491,8 +482,6 @@ def _safe_name(stem: str) -> str:
     return name or "study"
 
 
-# -- error messages -------------------------------------------------------------------
-
 # Which model sits at which key, to list the keys an unknown key could have been.
 _SECTIONS: dict[str, type[_Model]] = {
     "": Settings,
@@ -502,77 +491,3 @@ _SECTIONS: dict[str, type[_Model]] = {
     "search": SearchSettings,
     "space.*": SpaceEntry,
 }
-
-
-def _first_error(exc: ValidationError, raw: Any) -> ConfigError:
-    """The first of pydantic's errors as one ``key: message`` line."""
-    errors = exc.errors(include_url=False)
-    # A misspelt key ("[serach]") also makes the real one missing: name the cause first.
-    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-    error = errors[0]
-    loc = [p for p in error["loc"] if p != "[key]"]
-    ctx = error.get("ctx") or {}
-    cause = ctx.get("error")
-    kind = error["type"]
-    if isinstance(cause, _At):
-        loc = [*loc, *cause.key.split(".")]
-        message = cause.message
-    elif kind == "extra_forbidden":
-        message = _unknown_key_message(loc)
-    elif kind == "missing":
-        message = "missing required key"
-    elif kind in ("value_error", "assertion_error"):
-        message = str(cause) if cause is not None else error["msg"]
-    else:
-        message = _TYPE_MESSAGES.get(kind) or error["msg"].replace("Input should be", "must be")
-        message = f"{message}, got {_shown(error.get('input'))}"
-    if len(errors) > 1:
-        more = len(errors) - 1
-        message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return ConfigError(_key(loc), message)
-
-
-_TYPE_MESSAGES = {
-    "int_parsing": "must be an integer",
-    "int_type": "must be an integer",
-    "int_from_float": "must be an integer",
-    "float_parsing": "must be a number",
-    "float_type": "must be a number",
-    "bool_parsing": "must be true or false",
-    "bool_type": "must be true or false",
-    "string_type": "must be a string",
-    "dict_type": "must be a table",
-    "model_type": "must be a table",
-    "mapping_type": "must be a table",
-    "list_type": "must be a list",
-    "tuple_type": "must be a list",
-}
-
-
-def _key(loc: list[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _shown(value: Any) -> str:
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _unknown_key_message(loc: list[Any]) -> str:
-    parent = [str(p) for p in loc[:-1]]
-    section = "space.*" if parent[:1] == ["space"] and len(parent) == 2 else ".".join(parent)
-    model = _SECTIONS.get(section)
-    if model is None:
-        return "unknown key"
-    valid = sorted(f.alias or name for name, f in model.model_fields.items())
-    close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown key{hint}; expected one of: {', '.join(valid)}"
