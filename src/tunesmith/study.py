@@ -218,22 +218,27 @@ class Study:
             # The bar's best is kept up to date from each record: reading every complete
             # trial back after each one made a long study quadratic.
             best = self._best_or_none() if bar.enabled else None
-            while (n_trials is None or done < n_trials) and (
-                deadline is None or time.monotonic() < deadline
-            ):
-                try:
-                    trial = self.ask()
-                except SearchExhausted:
-                    break
-                record = self._run_one(objective, trial, raise_errors)
-                done += 1
-                if record.is_complete and (
-                    best is None or self.direction.better(record.value, best)  # type: ignore[arg-type]
+            try:
+                while (n_trials is None or done < n_trials) and (
+                    deadline is None or time.monotonic() < deadline
                 ):
-                    best = float(record.value)  # type: ignore[arg-type]
-                bar.advance(best=best)
-                for callback in callbacks:
-                    callback(self, record)
+                    try:
+                        trial = self.ask()
+                    except SearchExhausted:
+                        break
+                    record = self._run_one(objective, trial, raise_errors)
+                    done += 1
+                    if record.is_complete and (
+                        best is None or self.direction.better(record.value, best)  # type: ignore[arg-type]
+                    ):
+                        best = float(record.value)  # type: ignore[arg-type]
+                    bar.advance(best=best)
+                    for callback in callbacks:
+                        callback(self, record)
+            except KeyboardInterrupt:
+                # Wherever it landed (asking, running, telling): the next run repeats it.
+                self.release_all()
+                raise
 
     def _run_one(self, objective: Callable[[Trial], float], trial: Trial,
                  raise_errors: bool) -> FrozenTrial:
@@ -241,9 +246,6 @@ class Study:
             value = objective(trial)
         except TrialPruned as exc:
             return self.tell(trial, state=TrialState.PRUNED, message=str(exc) or None)
-        except KeyboardInterrupt:
-            self.release(trial)
-            raise
         except Exception as exc:
             record = self.tell(
                 trial, state=TrialState.FAILED, message=f"{type(exc).__name__}: {exc}"
@@ -262,6 +264,23 @@ class Study:
         self.storage.take_over_trial(trial.trial_id, old_owner=self.owner, new_owner=_RELEASED)
         self._held.discard(trial.trial_id)
         self._released = True
+
+    def release_all(self) -> int:
+        """Give up every trial this study object is running; returns how many.
+
+        What Ctrl-C and a failing worker pool call. It asks storage, not the trials
+        this object has handed out: a Ctrl-C can land after a trial was created and
+        before ``ask`` returned it, and that trial must not be left in a live owner's
+        name (only a release, a dead process or a stale heartbeat frees a trial).
+        """
+        released = 0
+        for trial in self.storage.trials(self.study_id, states=[TrialState.RUNNING]):
+            if trial.owner == self.owner and self.storage.take_over_trial(
+                    trial.trial_id, old_owner=self.owner, new_owner=_RELEASED) is not None:
+                released += 1
+        self._held.clear()
+        self._released = True
+        return released
 
     def close(self) -> None:
         """Stop the heartbeat and close the storage's connections.

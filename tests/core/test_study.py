@@ -245,6 +245,37 @@ def test_keyboard_interrupt_releases_the_running_trial() -> None:
     ]
 
 
+class _InterruptedSampler(tunesmith.samplers.RandomSampler):
+    """Ctrl-C lands while the sampler chooses trial ``at``'s point: its trial exists."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__(seed=0)
+        self.at = at
+
+    def propose(self, space, history, number):  # type: ignore[no-untyped-def]
+        if number == self.at:
+            raise KeyboardInterrupt
+        return super().propose(space, history, number)
+
+
+def test_keyboard_interrupt_inside_ask_leaves_no_trial_in_a_live_owners_name() -> None:
+    storage = MemoryStorage()
+    space = {"x": Float(0.0, 1.0)}
+    study = Study(space=space, sampler=_InterruptedSampler(at=2), storage=storage, name="s")
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(lambda t: t.params["x"], n_trials=5)
+    # The trial created for the interrupted ask was given up, not left RUNNING in the
+    # name of a process that is still alive (nothing would ever take it over).
+    running = [t for t in storage.trials(study.study_id) if t.state is TrialState.RUNNING]
+    assert [t.owner for t in running] == ["released"]
+    again = Study(space=space, sampler="random", storage=storage, name="s",
+                  load_if_exists=True, seed=0)
+    again.optimize(lambda t: t.params["x"], n_trials=3)
+    trials = storage.trials(study.study_id)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 5
+    assert sorted(t.number for t in trials) == [0, 1, 2, 3, 4]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -428,3 +428,40 @@ def test_without_a_study_name_the_same_search_finds_its_study_again(tmp_path: Pa
     assert other.study_.name != first.study_.name
     with open_storage(url) as storage:
         assert len(storage.list_studies()) == 2
+
+
+def test_ctrl_c_while_a_model_based_search_asks_leaves_no_trial_held(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C can land while the sampler chooses a point: the trial is already stored,
+    # RUNNING, and no fold of it is in flight yet. It must be given up like the others.
+    from tunesmith.samplers import TPESampler
+    from tunesmith.sklearn import TPESearchCV
+    from tunesmith.space import Float
+
+    X, y = load_iris(return_X_y=True)
+    url = f"sqlite:///{tmp_path / 'tpe.db'}"
+    propose = TPESampler.propose
+
+    def interrupted(self: TPESampler, space: Any, history: Any, number: int) -> dict:
+        if number == 3:
+            raise KeyboardInterrupt
+        return propose(self, space, history, number)
+
+    def search() -> TPESearchCV:
+        return TPESearchCV(CountingCentroid(), {"shrink": Float(0.0, 0.9)}, n_iter=6, cv=3,
+                           random_state=0, storage=url, study_name="tpe")
+
+    monkeypatch.setattr(TPESampler, "propose", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        search().fit(X, y)
+    with open_storage(url) as storage:
+        trials = storage.trials(storage.study_id("tpe"))
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3 + [TrialState.RUNNING]
+    assert trials[-1].owner == "released"
+
+    monkeypatch.setattr(TPESampler, "propose", propose)
+    resumed = search().fit(X, y)
+    assert len(resumed.cv_results_["params"]) == 6
+    with open_storage(url) as storage:
+        trials = storage.trials(storage.study_id("tpe"))
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 6

@@ -297,9 +297,9 @@ def _run_trials(study: Study, n_trials: int, splits: list[Any], job: FoldJob, ex
                 progress.advance(best=None if best == -math.inf else best)
     except BaseException as exc:
         executor.shutdown(kill=isinstance(exc, KeyboardInterrupt))
-        for cand in open_.values():
-            if not cand.told:
-                study.release(cand.trial)
+        # Storage knows every trial this study runs, one created by an ask that was
+        # interrupted before it returned included.
+        study.release_all()
         raise
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,6 @@ class _Candidate:
     trial: Trial
     folds: list[FoldResult | None]
     remaining: int
-    told: bool = field(default=False)
 
 
 def run_candidates(
@@ -97,9 +96,9 @@ def run_candidates(
                 progress.advance(best=None if best == -math.inf else best)
     except BaseException as exc:
         executor.shutdown(kill=isinstance(exc, KeyboardInterrupt))
-        for cand in open_.values():
-            if not cand.told:
-                study.release(cand.trial)
+        # Storage knows every trial this study runs, one created by an ask that was
+        # interrupted before it returned included.
+        study.release_all()
         raise
 
 
@@ -135,7 +134,6 @@ def _tell(study: Study, cand: _Candidate, value_metric: str | None) -> float | N
         scores = [next(iter(s.values())) if isinstance(s, dict) else s for s in scores]
     value = float(np.mean(np.asarray(scores, dtype=np.float64)))
     attrs = trial_attrs(folds)
-    cand.told = True
     if math.isfinite(value):
         study.tell(cand.trial, value, attrs=attrs)
         return value
