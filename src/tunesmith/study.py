@@ -272,6 +272,14 @@ class Study:
         this object has handed out: a Ctrl-C can land after a trial was created and
         before ``ask`` returned it, and that trial must not be left in a live owner's
         name (only a release, a dead process or a stale heartbeat frees a trial).
+
+        >>> import tunesmith
+        >>> study = tunesmith.Study(space={"x": tunesmith.Float(0.0, 1.0)}, seed=0)
+        >>> first = study.ask()
+        >>> study.release_all()
+        1
+        >>> study.ask().number == first.number  # the released trial is asked again
+        True
         """
         released = 0
         for trial in self.storage.trials(self.study_id, states=[TrialState.RUNNING]):
