@@ -107,12 +107,20 @@ class _Watcher:
             self._storage.close()
 
 
-def _interrupt_at_random(study: Path, url: str, rng: random.Random, signals: list[int],
+def _interrupt_at_random(study: Path, url: str, seed: int, signals: list[int],
                          total: int) -> list[int]:
     """Start the run and stop it with each signal in turn: the first time at a random
     moment of its start-up, then each time at a random moment after it made progress.
     SIGINT and SIGTERM must stop it cleanly (see :func:`_check_clean_stop`).
     Returns the finished-trial counts seen after each stop."""
+    try:
+        return _interrupt(study, url, random.Random(seed), signals, total)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n(replay with TUNESMITH_KILL_SEED={seed})") from exc
+
+
+def _interrupt(study: Path, url: str, rng: random.Random, signals: list[int],
+               total: int) -> list[int]:
     watcher = _Watcher(url, study.stem)
     seen = []
     try:
@@ -186,9 +194,15 @@ def _check_same_outcome(killed_dir: Path, clean_dir: Path, name: str, expected: 
     assert len(candidates) == len(set(candidates))
 
 
+def _kill_seed() -> int:
+    """The moments of the kills: a new draw each run (more moments tried over time);
+    a failure names it, to be replayed with ``TUNESMITH_KILL_SEED``."""
+    return int(os.environ.get("TUNESMITH_KILL_SEED", time.time_ns() % 10**6))
+
+
 @pytest.mark.slow
 def test_grid_survives_sigkill_at_random_moments(cli, tmp_path: Path) -> None:
-    rng = random.Random(int(os.environ.get("TUNESMITH_KILL_SEED", time.time_ns() % 10**6)))
+    seed = _kill_seed()
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     killed.mkdir()
     clean.mkdir()
@@ -199,7 +213,7 @@ def test_grid_survives_sigkill_at_random_moments(cli, tmp_path: Path) -> None:
     reference = _complete_run(cli, clean / "grid.toml")
     url = f"sqlite:///{killed / 'grid.db'}"
     # Five kills, and a Ctrl-C in the middle: the drop-in path must stop as cleanly.
-    seen = _interrupt_at_random(killed / "grid.toml", url, rng,
+    seen = _interrupt_at_random(killed / "grid.toml", url, seed,
                                 [signal.SIGKILL] * 3 + [signal.SIGINT] + [signal.SIGKILL] * 2,
                                 total=24)
     assert seen == sorted(seen)  # nothing finished was lost
@@ -213,7 +227,7 @@ def test_grid_survives_sigkill_at_random_moments(cli, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_native_study_survives_kill_and_interrupts(cli, tmp_path: Path) -> None:
-    rng = random.Random(int(os.environ.get("TUNESMITH_KILL_SEED", time.time_ns() % 10**6)))
+    seed = _kill_seed()
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     killed.mkdir()
     clean.mkdir()
@@ -223,7 +237,7 @@ def test_native_study_survives_kill_and_interrupts(cli, tmp_path: Path) -> None:
 
     reference = _complete_run(cli, clean / "rand.toml")
     url = f"sqlite:///{killed / 'rand.db'}"
-    _interrupt_at_random(killed / "rand.toml", url, rng,
+    _interrupt_at_random(killed / "rand.toml", url, seed,
                          [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], total=24)
     resumed = _complete_run(cli, killed / "rand.toml")
 
