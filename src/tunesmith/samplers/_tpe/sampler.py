@@ -7,8 +7,9 @@ One ask:
 3. Otherwise split the complete trials by value: the best ``gamma`` fraction is
    "good" and fits ``l(x)``; the rest, with pruned, failed, skipped and still
    running trials, is "bad" and fits ``g(x)`` (``parzen``). When more trials tie
-   for the best than the good group holds, there is nothing to learn from the
-   ratio: explore near the best instead (``_plateau``).
+   for the best than the good group holds, all of them are good; when they are a
+   large share of the study (a plateau), the ratio has nothing to learn from, and
+   TPE explores near the best instead (``_plateau``).
 4. Draw ``n_candidates`` points from ``l`` and keep the one with the largest
    ``log l(x) - log g(x)``, plus ``log P(feasible | x)`` when some trials failed
    (the idea of c-TPE, Watanabe & Hutter 2023): kernel densities of ok and failed
@@ -42,7 +43,7 @@ from tunesmith.samplers._tpe._branches import Memo, TreeDensity, thin, tree_dens
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
-from tunesmith.samplers._tpe._plateau import is_plateau, plateau_candidates
+from tunesmith.samplers._tpe._plateau import is_plateau, plateau_candidates, tied_best
 from tunesmith.samplers._tpe._split import n_good, split_good
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
@@ -227,11 +228,18 @@ class TPESampler(Sampler):
         loss = view.loss[ok] * _direction_sign(self)
         good[ok] = split_good(loss, k)
         check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
-        if is_plateau(loss, k) and len(state.spaces) == 1:
-            # No trial is better than the others near the top: explore there.
-            point = self._plateau_point(state, view, rng, seen, check_failures)
-            if point is not None:
-                return point
+        tied = tied_best(loss, k)
+        if tied is not None and is_plateau(tied):
+            # Much of the study ties for the best: nothing near the top is better than
+            # the rest, and resampling the plateau cannot improve on it. Explore.
+            if len(state.spaces) == 1:
+                point = self._plateau_point(state, view, rng, seen, check_failures)
+                if point is not None:
+                    return point
+        elif tied is not None:
+            # A few more trials tie for the best than the good group holds: a local
+            # optimum. All of them are good, not an arbitrary (earliest) subset.
+            good[ok] = tied
         bad = ~good
         n_sub = len(state.spaces)
         counts_good = np.bincount(view.sub[good], minlength=n_sub)
