@@ -6,7 +6,8 @@ import numpy as np
 
 import tunesmith
 from tunesmith.samplers import ListSampler, TPESampler
-from tunesmith.samplers._tpe._plateau import FLAT_SPAN, FLAT_TRIALS, is_plateau, tied_best
+from tunesmith.samplers._tpe._plateau import FLAT_SPAN, FLAT_TRIALS
+from tunesmith.samplers._tpe._split import is_plateau, tied_best
 from tunesmith.space import Categorical, Condition, Float, Int, Space
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
-from tunesmith.samplers._tpe._split import n_good, split_good
+from tunesmith.samplers._tpe._split import good_group, n_good
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator
 
 __all__ = ["Branch", "Memo", "TreeDensity", "thin", "tree_densities"]
@@ -214,7 +214,7 @@ def tree_densities(
         b_good = np.zeros(len(active), dtype=bool)
         if scored.any():
             k = n_good(int(scored.sum()), gamma, max_good)
-            b_good[scored] = split_good(loss[scored], k)
+            b_good[scored] = good_group(loss[scored], k)
         bad_here = active & ~b_good
         index, weights = thin(row_ids[bad_here], _MAX_BRANCH_ROWS, keep=running[bad_here])
         l_branches.append(branch(b, "l", row_ids[b_good], None))

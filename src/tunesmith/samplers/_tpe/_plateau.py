@@ -3,10 +3,10 @@
 Coarse scores such as cross-validated accuracy often tie. When more trials share the
 best value than the good group holds, which of them are "good"? Two cases:
 
-* **A few ties** (fewer than ``PLATEAU_SHARE`` of the complete trials): a local
+* **A few ties** (fewer than ``_split.PLATEAU_SHARE`` of the complete trials): a local
   optimum reached several times, e.g. neighbouring ``n_neighbors`` with the same
   accuracy. All of them are good (not the earliest few), and TPE exploits them.
-* **A plateau** (at least ``PLATEAU_SHARE``): much of what was tried scores the same.
+* **A plateau** (at least that share): much of what was tried scores the same.
   On the lesson's Titanic data every ``l2`` and unpenalised LogisticRegression ties,
   over most of the range of ``C``, and the better models (liblinear + l1, C near 1)
   are a narrow strip beside the plateau. Sampling more of the plateau cannot improve
@@ -42,18 +42,9 @@ from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe.parzen import ParzenEstimator
 
-__all__ = [
-    "FLAT_SPAN",
-    "FLAT_TRIALS",
-    "NEAR_SHARE",
-    "PLATEAU_SHARE",
-    "is_plateau",
-    "plateau_candidates",
-    "tied_best",
-]
+__all__ = ["FLAT_SPAN", "FLAT_TRIALS", "NEAR_SHARE", "plateau_candidates"]
 
-#: Trials tied for the best make a plateau from this share of the complete trials on.
-PLATEAU_SHARE = 1 / 3
+
 
 #: Near the best: within this share of the spread (best to 90th percentile) of values.
 NEAR_SHARE = 0.1
@@ -64,32 +55,6 @@ FLAT_SPAN = 0.5
 
 #: Builds a Parzen estimator over the given rows of the subspace (weights optional).
 Estimator = Callable[..., ParzenEstimator]
-
-
-def tied_best(loss: np.ndarray, k: int) -> np.ndarray | None:
-    """A mask of the trials tied for the best (smallest) loss, if more than ``k`` tie.
-
-    >>> tied_best(np.array([0.2, 0.5, 0.2, 0.2]), 2).tolist()
-    [True, False, True, True]
-    >>> tied_best(np.array([0.1, 0.2, 0.2]), 2) is None
-    True
-    """
-    if not len(loss):
-        return None
-    tied = loss == loss.min()
-    return tied if int(tied.sum()) > k else None
-
-
-def is_plateau(tied: np.ndarray) -> bool:
-    """Whether the trials tied for the best (``tied``, over all complete trials) are a
-    plateau: at least ``PLATEAU_SHARE`` of them.
-
-    >>> is_plateau(np.array([True, True, False, False, False, False]))
-    True
-    >>> is_plateau(np.array([True, True, False, False, False, False, False]))
-    False
-    """
-    return int(tied.sum()) >= PLATEAU_SHARE * len(tied)
 
 
 def plateau_candidates(

@@ -7,8 +7,9 @@ the good group grows with the study but stays small enough to be selective.
 Ties at the threshold follow the paper's definition, ``l(x) = p(x | y < y*)``: when
 more trials share the threshold value ``y*`` than the good group has room for, none
 of them is good, rather than the earliest of them (an order that says nothing about
-the points). Ties at the best value itself are the sampler's to decide (``_plateau``):
-a few are all good, a plateau makes TPE explore.
+the points). Ties at the best value itself are different (:func:`good_group`): a few
+are a local optimum and all good; a tie group of ``PLATEAU_SHARE`` of the trials or
+more is a plateau, left out of the good group, and TPE explores (``_plateau``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import math
 
 import numpy as np
 
-__all__ = ["n_good", "split_good"]
+__all__ = ["PLATEAU_SHARE", "good_group", "is_plateau", "n_good", "split_good", "tied_best"]
+
+#: Trials tied for the best make a plateau from this share of the complete trials on.
+PLATEAU_SHARE = 1 / 3
 
 
 def n_good(n_complete: int, gamma: float, max_good: int) -> int:
@@ -55,3 +59,44 @@ def split_good(loss: np.ndarray, k: int) -> np.ndarray:
     if int(at_most.sum()) <= k:
         return at_most
     return loss < threshold
+
+
+def tied_best(loss: np.ndarray, k: int) -> np.ndarray | None:
+    """A mask of the trials tied for the best (smallest) loss, if more than ``k`` tie.
+
+    >>> tied_best(np.array([0.2, 0.5, 0.2, 0.2]), 2).tolist()
+    [True, False, True, True]
+    >>> tied_best(np.array([0.1, 0.2, 0.2]), 2) is None
+    True
+    """
+    if not len(loss):
+        return None
+    tied = loss == loss.min()
+    return tied if int(tied.sum()) > k else None
+
+
+def is_plateau(tied: np.ndarray) -> bool:
+    """Whether the trials tied for the best (``tied``, over all complete trials) are a
+    plateau: at least ``PLATEAU_SHARE`` of them.
+
+    >>> is_plateau(np.array([True, True, False, False, False, False]))
+    True
+    >>> is_plateau(np.array([True, True, False, False, False, False, False]))
+    False
+    """
+    return int(tied.sum()) >= PLATEAU_SHARE * len(tied)
+
+
+def good_group(loss: np.ndarray, k: int) -> np.ndarray:
+    """The trials ``l(x)`` models: :func:`split_good`, except that when a few more than
+    ``k`` trials tie for the best (a local optimum, not a plateau) all of them are good.
+
+    >>> good_group(np.array([1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]), 2).tolist()
+    [True, True, True, False, False, False, False, False, False, False]
+    >>> good_group(np.array([1.0, 1.0, 1.0, 2.0]), 2).tolist()  # a plateau: y < y*
+    [False, False, False, False]
+    """
+    tied = tied_best(loss, k)
+    if tied is not None and not is_plateau(tied):
+        return tied
+    return split_good(loss, k)

@@ -43,8 +43,8 @@ from tunesmith.samplers._tpe._branches import Memo, TreeDensity, thin, tree_dens
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
-from tunesmith.samplers._tpe._plateau import is_plateau, plateau_candidates, tied_best
-from tunesmith.samplers._tpe._split import n_good, split_good
+from tunesmith.samplers._tpe._plateau import plateau_candidates
+from tunesmith.samplers._tpe._split import good_group, is_plateau, n_good, tied_best
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
 
@@ -226,20 +226,15 @@ class TPESampler(Sampler):
         good = np.zeros(len(view), dtype=bool)
         k = n_good(int(ok.sum()), self.gamma, self.max_good)
         loss = view.loss[ok] * _direction_sign(self)
-        good[ok] = split_good(loss, k)
+        good[ok] = good_group(loss, k)
         check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
         tied = tied_best(loss, k)
-        if tied is not None and is_plateau(tied):
+        if tied is not None and is_plateau(tied) and len(state.spaces) == 1:
             # Much of the study ties for the best: nothing near the top is better than
             # the rest, and resampling the plateau cannot improve on it. Explore.
-            if len(state.spaces) == 1:
-                point = self._plateau_point(state, view, rng, seen, check_failures)
-                if point is not None:
-                    return point
-        elif tied is not None:
-            # A few more trials tie for the best than the good group holds: a local
-            # optimum. All of them are good, not an arbitrary (earliest) subset.
-            good[ok] = tied
+            point = self._plateau_point(state, view, rng, seen, check_failures)
+            if point is not None:
+                return point
         bad = ~good
         n_sub = len(state.spaces)
         counts_good = np.bincount(view.sub[good], minlength=n_sub)
