@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.exceptions import SearchExhausted
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
@@ -44,6 +43,7 @@ from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._plateau import plateau_candidates
+from tunesmith.samplers._tpe._seen import Seen
 from tunesmith.samplers._tpe._split import good_group, is_plateau, n_good, tied_best
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
@@ -58,8 +58,6 @@ _STREAM_STARTUP = 0x7BE0
 _STREAM_FALLBACK = 0x7BE1
 #: Alternative startup points tried when the first looks infeasible.
 _STARTUP_TRIES = 16
-#: Random draws tried for an unseen point of a finite space before enumerating it.
-_UNSEEN_TRIES = 256
 #: Trials the kernel estimate of the chance of failing uses at most (per outcome).
 _MAX_FEASIBILITY_ROWS = 100
 #: Candidates whose chance of failing the kernel estimate checks (the best by score).
@@ -185,13 +183,13 @@ class TPESampler(Sampler):
         self, space: AnySpace, state: EncodedHistory, view: View, number: int,
         rng: np.random.Generator,
     ) -> dict[str, Any]:
-        seen = self._seen(state, view) if space.is_finite else None
+        seen = Seen(state, view) if space.is_finite else None
         if self._in_startup(view):
             point = self._startup_point(space, state, view, number)
-            if seen is None or not self._is_seen(state, seen, point):
+            if seen is None or point not in seen:
                 return point
             if not (view.kind == Kind.OK).any():
-                return self._unseen_point(space, state, seen, rng)
+                return seen.unseen_point(space, rng)
         return self._model_point(space, state, view, number, rng, seen)
 
     def _in_startup(self, view: View) -> bool:
@@ -220,7 +218,7 @@ class TPESampler(Sampler):
 
     def _model_point(
         self, space: AnySpace, state: EncodedHistory, view: View, number: int,
-        rng: np.random.Generator, seen: set[tuple[int, bytes]] | None,
+        rng: np.random.Generator, seen: Seen | None,
     ) -> dict[str, Any]:
         ok = view.kind == Kind.OK
         good = np.zeros(len(view), dtype=bool)
@@ -274,7 +272,7 @@ class TPESampler(Sampler):
                 point = state.encodings[sub].decode(cands.take(np.array([i])))[0]
                 if not state.spaces[sub].is_valid(point):
                     continue
-                if seen is not None and self._is_seen(state, seen, point):
+                if seen is not None and point in seen:
                     continue
                 return point
         # Every candidate was forbidden, known to fail or already tried.
@@ -283,7 +281,7 @@ class TPESampler(Sampler):
 
     def _plateau_point(
         self, state: EncodedHistory, view: View, rng: np.random.Generator,
-        seen: set[tuple[int, bytes]] | None, check_failures: bool,
+        seen: Seen | None, check_failures: bool,
     ) -> dict[str, Any] | None:
         """The best exploring candidate on a plateau (``_plateau``), or None."""
         found = plateau_candidates(
@@ -301,19 +299,18 @@ class TPESampler(Sampler):
                 break
             point = state.encodings[0].decode(cands.take(np.array([i])))[0]
             if state.spaces[0].is_valid(point) and (
-                    seen is None or not self._is_seen(state, seen, point)):
+                    seen is None or point not in seen):
                 return point
         return None
 
     def _fallback_point(
         self, space: AnySpace, state: EncodedHistory, view: View,
-        seen: set[tuple[int, bytes]] | None, rng: np.random.Generator,
+        seen: Seen | None, rng: np.random.Generator,
     ) -> dict[str, Any]:
         """A random valid point, not tried (finite spaces) and not known to fail if possible."""
         point: dict[str, Any] | None = None
         for _ in range(_FALLBACK_TRIES):
-            point = space.sample(rng) if seen is None else self._unseen_point(
-                space, state, seen, rng)
+            point = space.sample(rng) if seen is None else seen.unseen_point(space, rng)
             if not self._known_to_fail(state, view, point):
                 return point
         return point  # type: ignore[return-value]  # _FALLBACK_TRIES > 0
@@ -419,39 +416,6 @@ class TPESampler(Sampler):
             return False
         rows = state.encodings[sub].encode([point])
         return bool(self._evidence(state, view, sub).known_to_fail(rows.cat)[0])
-
-    # -- finite spaces: never the same point twice ----------------------------------------------
-
-    def _seen(self, state: EncodedHistory, view: View) -> set[tuple[int, bytes]]:
-        seen: set[tuple[int, bytes]] = set()
-        for sub in range(len(state.spaces)):
-            rows = state.rows(sub, view.row[view.sub == sub])
-            seen.update((sub, key) for key in rows.point_keys())
-        return seen
-
-    def _is_seen(self, state: EncodedHistory, seen: set[tuple[int, bytes]], point: dict) -> bool:
-        sub = state.subspace_of(point)
-        if sub is None:
-            return False
-        return (sub, state.encodings[sub].encode([point]).point_keys()[0]) in seen
-
-    def _unseen_point(
-        self, space: AnySpace, state: EncodedHistory, seen: set[tuple[int, bytes]],
-        rng: np.random.Generator,
-    ) -> dict[str, Any]:
-        for _ in range(_UNSEEN_TRIES):
-            point = space.sample(rng)
-            if not self._is_seen(state, seen, point):
-                return point
-        # Nearly exhausted: list what is left (rare, and only on finite spaces).
-        grid = space.grid()
-        left = [i for i in grid.valid_indices() if not self._is_seen(state, seen, grid[i])]
-        if not left:
-            raise SearchExhausted(
-                f"every one of the {grid.n_valid} valid points has a trial; "
-                "the TPE search is complete"
-            )
-        return dict(grid[left[int(rng.integers(len(left)))]])
 
     # -- bookkeeping ----------------------------------------------------------------------
 
