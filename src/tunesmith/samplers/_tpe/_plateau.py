@@ -44,8 +44,6 @@ from tunesmith.samplers._tpe.parzen import ParzenEstimator
 
 __all__ = ["FLAT_SPAN", "FLAT_TRIALS", "NEAR_SHARE", "plateau_candidates"]
 
-
-
 #: Near the best: within this share of the spread (best to 90th percentile) of values.
 NEAR_SHARE = 0.1
 #: A combination is flat after this many identical values ...
