@@ -8,12 +8,12 @@ import math
 import numbers
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from tunesmith._heartbeat import Heartbeat
 from tunesmith._progress import Progress
 from tunesmith.exceptions import (
     InvalidSpaceError,
@@ -97,7 +97,7 @@ class Study:
         self._candidates_ready = False
         self._cursor = 0
         self._held: set[int] = set()  # running trials this process owns
-        self._heartbeat: _Heartbeat | None = None
+        self._heartbeat: Heartbeat | None = None
         self._released = False
         self._next_scan = 0.0
 
@@ -444,30 +444,7 @@ class Study:
 
     def _ensure_heartbeat(self) -> None:
         if self.storage.is_persistent and self._heartbeat is None:
-            self._heartbeat = _Heartbeat(self)
-
-
-class _Heartbeat:
-    """A daemon thread marking this process's running trials alive."""
-
-    def __init__(self, study: Study) -> None:
-        self._study = study
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="tunesmith-heartbeat",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._study.heartbeat_interval):
-            held = list(self._study._held)
-            if held:
-                try:
-                    self._study.storage.heartbeat(held)
-                except Exception:  # a missed beat is retried; never kill the study
-                    logger.debug("heartbeat failed", exc_info=True)
-
-    def stop(self) -> None:
-        self._stop.set()
+            self._heartbeat = Heartbeat(self.storage, self._held, self.heartbeat_interval)
 
 
 def _outcome(value: Any, state: TrialState | str | None,
