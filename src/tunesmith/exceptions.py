@@ -7,6 +7,7 @@ against plain Python (``except ValueError``) keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "BudgetReached",
     "InvalidSpaceError",
     "SchemaVersionError",
     "SearchExhausted",
@@ -31,6 +32,13 @@ class InvalidSpaceError(TunesmithError, ValueError):
 
 class SearchExhausted(TunesmithError, LookupError):
     """Every point of a finite search has a trial: there is nothing left to ask."""
+
+
+class BudgetReached(SearchExhausted):
+    """The study already has as many trials as its budget (``n_trials``) allows.
+
+    Counted in storage, so several processes running one study stop together.
+    """
 
 
 class StorageError(TunesmithError, RuntimeError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from tunesmith.space import Dimension
 
-__all__ = ["Direction", "FrozenTrial", "TrialState"]
+__all__ = ["Direction", "FoldRecord", "FrozenTrial", "TrialState"]
 
 
 class TrialState(enum.Enum):
@@ -75,6 +75,27 @@ class Direction(enum.Enum):
 
 
 @dataclass(frozen=True)
+class FoldRecord:
+    """One cross-validation fold of a trial: its scores, times and failure, typed.
+
+    ``test_scores`` maps a metric name to its score (a single scorer is ``"score"``);
+    a score may be NaN (scikit-learn's ``error_score``). ``fit_error`` and
+    ``score_error`` hold the formatted traceback of a failed fit or scoring.
+
+    >>> FoldRecord(fold=0, test_scores={"score": 0.9}, fit_time=0.01).test_scores["score"]
+    0.9
+    """
+
+    fold: int
+    test_scores: Mapping[str, float]
+    train_scores: Mapping[str, float] | None = None
+    fit_time: float = 0.0
+    score_time: float = 0.0
+    fit_error: str | None = None
+    score_error: str | None = None
+
+
+@dataclass(frozen=True)
 class FrozenTrial:
     """The record of one trial as storage holds it.
 
@@ -96,6 +117,10 @@ class FrozenTrial:
     owner: str | None = None
     heartbeat_at: datetime | None = None
     trial_id: int = -1
+    #: The resource the trial was evaluated with (samples, epochs, n_estimators), if any.
+    budget: float | None = None
+    #: Typed per-fold results of a cross-validated trial, in fold order.
+    folds: tuple[FoldRecord, ...] = ()
 
     @property
     def duration(self) -> float | None:
