@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from tunesmith.space import Dimension
 
-__all__ = ["Direction", "FoldRecord", "FrozenTrial", "TrialState"]
+__all__ = ["Direction", "FoldRecord", "FrozenTrial", "TrialState", "best_trial"]
 
 
 class TrialState(enum.Enum):
@@ -134,3 +134,28 @@ class FrozenTrial:
         return self.state is TrialState.COMPLETE and self.value is not None and math.isfinite(
             self.value
         )
+
+
+def best_trial(trials: Iterable[FrozenTrial], direction: Direction) -> FrozenTrial | None:
+    """The best complete trial: the best finite value; on a tie, the lowest number.
+
+    The one definition every part of tunesmith uses (the study, the CLI, reports).
+    The earliest of tied trials wins because it was found first: later ties add
+    nothing. None when no trial is complete. (The scikit-learn drop-ins keep
+    scikit-learn's own rule for ``best_index_``: the lowest rank, then the first
+    candidate, which picks the same trial.)
+
+    >>> a = FrozenTrial(number=0, state=TrialState.COMPLETE, value=0.5)
+    >>> b = FrozenTrial(number=1, state=TrialState.COMPLETE, value=0.5)
+    >>> best_trial([b, a], Direction.MINIMIZE).number
+    0
+    """
+    best: FrozenTrial | None = None
+    for trial in trials:
+        if not trial.is_complete:
+            continue
+        value = float(trial.value)  # type: ignore[arg-type]
+        if best is None or direction.better(value, best.value) or (  # type: ignore[arg-type]
+                value == best.value and trial.number < best.number):
+            best = trial
+    return best

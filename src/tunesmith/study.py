@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import numbers
@@ -10,29 +11,32 @@ import os
 import socket
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from tunesmith._heartbeat import Heartbeat
 from tunesmith._progress import Progress
+from tunesmith.engine import Detached, Engine, StudyHistory, objective_work, outcome_of
 from tunesmith.exceptions import (
     InvalidSpaceError,
     SearchExhausted,
     StudyMismatchError,
-    TrialPruned,
 )
-from tunesmith.records import Direction, FrozenTrial, TrialState
-from tunesmith.samplers import Sampler, make_sampler
-from tunesmith.space import Space, SpaceUnion, to_space
+from tunesmith.executors import Executor, make_executor
+from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState, best_trial
+from tunesmith.samplers import SAMPLERS, Sampler, make_sampler
+from tunesmith.space import Dimension, Space, SpaceUnion, to_space
 from tunesmith.storage import Storage, open_storage
 from tunesmith.trial import Trial
 
-__all__ = ["Study"]
+__all__ = ["Study", "load_study"]
 
 logger = logging.getLogger(__name__)
 
 _HOST = socket.gethostname()
 _RELEASED = "released"  # owner of a trial given up on purpose (Ctrl-C): free to re-run
+_MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes any non-negative int; keep seeds portable
 
 
 class Study:
@@ -42,15 +46,18 @@ class Study:
     ----------
     space : a :class:`~tunesmith.Space`, a scikit-learn style dict (or list of dicts),
         or None for define-by-run objectives.
-    direction : ``"minimize"`` or ``"maximize"``.
+    direction : ``"minimize"`` or ``"maximize"``; None (the default) means minimize for
+        a new study and the stored direction for one loaded with ``load_if_exists``.
     sampler : a Sampler, or a name from ``tunesmith.samplers.SAMPLERS``
-        (``"random"``, ``"grid"``, ...); default random.
+        (``"random"``, ``"tpe"``, ...); None means random search for a new study and
+        the stored sampler (name and seed) for a loaded one.
     storage : None (in memory), a database URL (``"sqlite:///runs.db"``), or a Storage.
     name : the study's name in storage; generated when None.
     load_if_exists : continue the stored study of that name instead of failing.
-    seed : seeds the sampler when it is given by name.
+    seed : seeds the sampler when it is given by name (an integer in [0, 2**32 - 1]).
     stale_after : seconds without a heartbeat after which another host's running
         trial counts as abandoned (a dead process on this host is noticed at once).
+    heartbeat_interval : seconds between heartbeats; below ``stale_after``.
 
     >>> import tunesmith
     >>> study = tunesmith.Study(space={"x": tunesmith.Float(-2.0, 2.0)}, seed=1)
@@ -63,7 +70,7 @@ class Study:
         self,
         *,
         space: Any = None,
-        direction: Direction | str = "minimize",
+        direction: Direction | str | None = None,
         sampler: Sampler | str | None = None,
         storage: Storage | str | None = None,
         name: str | None = None,
@@ -72,19 +79,32 @@ class Study:
         stale_after: float = 120.0,
         heartbeat_interval: float = 10.0,
     ) -> None:
+        _check_seed(seed)
+        self.stale_after, self.heartbeat_interval = _check_timing(stale_after,
+                                                                  heartbeat_interval)
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError(f"name must be a non-empty string or None, got {name!r}")
         self.space: Space | SpaceUnion | None = None if space is None else to_space(space)
-        self.direction = Direction.parse(direction)
-        self.sampler = make_sampler(sampler, seed=seed)
-        self.sampler.direction = self.direction  # model-based samplers need to know "better"
         self.storage = open_storage(storage)
         # close() closes only a storage this study opened (from a URL or None).
         self._owns_storage = not isinstance(storage, Storage)
         self.name = name if name is not None else f"study-{uuid.uuid4().hex[:8]}"
-        self.stale_after = float(stale_after)
-        self.heartbeat_interval = float(heartbeat_interval)
         self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-        attrs = {"direction": self.direction.value, "sampler": repr(self.sampler)}
+        stored = self._stored_settings() if load_if_exists else None
+        self.direction = (Direction.parse(direction) if direction is not None
+                          else stored.direction if stored is not None else Direction.MINIMIZE)
+        if sampler is None and stored is not None and stored.sampler is not None:
+            sampler = stored.sampler
+            seed = stored.seed if seed is None else seed
+        self.sampler = make_sampler(sampler, seed=seed)
+        self.sampler.direction = self.direction  # model-based samplers need to know "better"
+
+        attrs: dict[str, Any] = {"direction": self.direction.value,
+                                 "sampler": repr(self.sampler)}
+        spec = _sampler_spec(self.sampler)
+        if spec is not None:
+            attrs["sampler_spec"] = spec
         if self.space is not None:
             space_json = _space_json(self.space)
             if space_json is not None:
@@ -93,6 +113,7 @@ class Study:
             self.name, direction=self.direction, attrs=attrs, load_if_exists=load_if_exists
         )
         self._check_matches_stored(attrs)
+        self._history = StudyHistory(self.storage, self.study_id)
         self._candidates: Sequence[Mapping[str, Any]] | None = None
         self._candidates_ready = False
         self._cursor = 0
@@ -106,17 +127,13 @@ class Study:
     @property
     def trials(self) -> list[FrozenTrial]:
         """All trials, ordered by number."""
-        return self.storage.trials(self.study_id)
+        return list(self._history.trials())
 
     @property
     def best_trial(self) -> FrozenTrial:
-        """The complete trial with the best value (the earliest one on ties)."""
-        best: FrozenTrial | None = None
-        for trial in self.storage.trials(self.study_id, states=[TrialState.COMPLETE]):
-            if not trial.is_complete:
-                continue
-            if best is None or self.direction.better(trial.value, best.value):  # type: ignore[arg-type]
-                best = trial
+        """The complete trial with the best value; on ties the earliest
+        (:func:`tunesmith.records.best_trial`, the one definition of best)."""
+        best = best_trial(self._history.trials(), self.direction)
         if best is None:
             raise ValueError(
                 f"study {self.name!r} has no complete trial yet; run optimize() first"
@@ -133,14 +150,17 @@ class Study:
 
     # -- ask / tell -----------------------------------------------------------------
 
-    def ask(self) -> Trial:
+    def ask(self, *, max_trials: int | None = None) -> Trial:
         """Start a trial: a dead worker's trial first, then the sampler's next point.
 
         Raises :class:`~tunesmith.SearchExhausted` when a finite search has a trial
-        for every point.
+        for every point, and its child :class:`~tunesmith.BudgetReached` when the
+        study already holds ``max_trials`` trials (counted in storage, so several
+        processes sharing the study stop at the same total).
         """
         try:
-            trial = self._rerun_abandoned() or self._claim_candidate() or self._propose()
+            trial = (self._rerun_abandoned() or self._claim_candidate(max_trials)
+                     or self._propose(max_trials))
         except SearchExhausted:
             # Every point has a trial, but a worker may have died holding one since
             # the last look (looks are rate-limited): look once more before giving up.
@@ -161,28 +181,41 @@ class Study:
         state: TrialState | str | None = None,
         message: str | None = None,
         attrs: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        dimensions: Mapping[str, Dimension] | None = None,
+        intermediate: Mapping[int, float] | None = None,
+        folds: Sequence[FoldRecord] | None = None,
     ) -> FrozenTrial:
         """Finish a trial with its value, or with a state (failed, pruned, skipped).
 
         A NaN or infinite value records a FAILED trial with the reason. Telling a
-        finished trial again changes nothing.
+        finished trial again changes nothing. ``params`` / ``dimensions`` add
+        parameters chosen while the trial ran elsewhere, ``intermediate`` the values
+        it reported there, ``folds`` its cross-validation folds.
         """
         live = trial if isinstance(trial, Trial) else None
         trial_id = live.trial_id if live is not None else self._trial_id_of(trial)
-        final_state, final_value, final_message = _outcome(value, state, message)
+        final_state, final_value, final_message = outcome_of(value, state, message)
         all_attrs = {**(live.attrs if live else {}), **(attrs or {})}
-        params, dimensions = live._unsaved() if live else ({}, {})
+        all_params, all_dims = live._unsaved() if live else ({}, {})
+        all_params.update(params or {})
+        all_dims.update(dimensions or {})
+        for step, reported in sorted({**(live.intermediate if live else {}),
+                                      **(intermediate or {})}.items()):
+            self.storage.report(trial_id, step, reported)
         self.storage.finish_trial(
             trial_id,
             final_state,
             value=final_value,
-            params=params or None,
-            dimensions=dimensions or None,
+            params=all_params or None,
+            dimensions=all_dims or None,
             attrs=all_attrs or None,
             message=final_message,
+            **({"folds": folds} if folds else {}),
         )
         self._held.discard(trial_id)
         record = self.storage.trial(trial_id)
+        self._history.update(record)
         self.sampler.after_trial(record)
         return record
 
@@ -192,72 +225,67 @@ class Study:
         n_trials: int | None = None,
         *,
         timeout: float | None = None,
+        n_jobs: int | None = 1,
+        executor: Executor | None = None,
         raise_errors: bool = False,
         show_progress: bool | None = None,
         callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
     ) -> None:
-        """Run ``objective`` on new trials until ``n_trials``, ``timeout`` or exhaustion.
+        """Run ``objective`` on new trials until the study has ``n_trials``, ``timeout``
+        seconds pass, or a finite space is exhausted.
 
-        An exception, None, NaN or inf from the objective records a FAILED trial and
-        the search goes on, unless ``raise_errors=True``. ``TrialPruned`` records a
-        PRUNED trial. Ctrl-C leaves every finished trial stored and releases the
-        running one so that the next run repeats it.
+        ``n_trials`` is the study's budget, counted in storage: a resumed study runs
+        only what is missing, and several processes running one study stop at
+        ``n_trials`` together. ``n_jobs`` worker processes (-1: every CPU) or an
+        ``executor`` run the trials; a seeded grid or random study gives the same
+        trials whatever ``n_jobs`` is. An exception, None, NaN or inf from the
+        objective records a FAILED trial and the search goes on, unless
+        ``raise_errors=True``; ``TrialPruned`` records a PRUNED trial. Ctrl-C leaves
+        every finished trial stored and releases the running ones, so that the next
+        run repeats them.
         """
-        if n_trials is not None and (isinstance(n_trials, bool) or n_trials < 0):
+        if not callable(objective):
+            raise TypeError(f"objective must be a function that takes a trial, got "
+                            f"{type(objective).__name__} {objective!r:.60}")
+        if n_trials is not None and (isinstance(n_trials, bool)
+                                     or not isinstance(n_trials, numbers.Integral)
+                                     or n_trials < 0):
             raise ValueError(f"n_trials must be a non-negative integer or None, got {n_trials!r}")
+        if timeout is not None and (isinstance(timeout, bool)
+                                    or not isinstance(timeout, numbers.Real)
+                                    or not timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if n_trials is None and timeout is None and self._finite_size() is None:
             raise ValueError(
                 "optimize needs n_trials or timeout on an infinite space; "
                 "e.g. study.optimize(objective, n_trials=100)"
             )
-        deadline = None if timeout is None else time.monotonic() + float(timeout)
-        callbacks = list(callbacks)
-        total = n_trials if n_trials is not None else self._finite_size()
-        done = 0
-        with Progress(total, description=self.name, enabled=show_progress) as bar:
-            # The bar's best is kept up to date from each record: reading every complete
-            # trial back after each one made a long study quadratic.
-            best = self._best_or_none() if bar.enabled else None
-            try:
-                while (n_trials is None or done < n_trials) and (
-                    deadline is None or time.monotonic() < deadline
-                ):
-                    try:
-                        trial = self.ask()
-                    except SearchExhausted:
-                        break
-                    record = self._run_one(objective, trial, raise_errors)
-                    done += 1
-                    if record.is_complete and (
-                        best is None or self.direction.better(record.value, best)  # type: ignore[arg-type]
-                    ):
-                        best = float(record.value)  # type: ignore[arg-type]
-                    bar.advance(best=best)
-                    for callback in callbacks:
-                        callback(self, record)
-            except KeyboardInterrupt:
-                # Wherever it landed (asking, running, telling): the next run repeats it.
-                self.release_all()
-                raise
+        runner = executor if executor is not None else make_executor(n_jobs)
+        in_process = getattr(runner, "in_process", False)
 
-    def _run_one(self, objective: Callable[[Trial], float], trial: Trial,
-                 raise_errors: bool) -> FrozenTrial:
+        def plan(trial: Trial) -> Any:
+            target: Trial | Detached = trial if in_process else self._detach(trial)
+            return objective_work(objective, target, raise_errors)
+
+        done_before = len(self._history.trials())
+        budget = None if n_trials is None else int(n_trials)
+        total = self._finite_size() if budget is None else budget
+        if total is not None:
+            total = max(total - done_before, 0)
+        failed_before = self._count(TrialState.FAILED)
         try:
-            value = objective(trial)
-        except TrialPruned as exc:
-            return self.tell(trial, state=TrialState.PRUNED, message=str(exc) or None)
-        except Exception as exc:
-            record = self.tell(
-                trial, state=TrialState.FAILED, message=f"{type(exc).__name__}: {exc}"
-            )
-            if raise_errors:
-                raise
-            logger.warning("trial %d failed: %s", record.number, record.message)
-            return record
-        record = self.tell(trial, value)
-        if raise_errors and record.state is TrialState.FAILED:
-            raise ValueError(f"trial {record.number} failed: {record.message}")
-        return record
+            with Progress(total, description=self.name, enabled=show_progress) as bar:
+                engine = Engine(self, runner, max_open=max(1, runner.n_workers), progress=bar,
+                                callbacks=callbacks)
+                finished = engine.run(plan, max_trials=budget, timeout=timeout)
+        finally:
+            if executor is None:
+                runner.shutdown()
+        if finished and self._count(TrialState.FAILED) - failed_before == finished:
+            warnings.warn(
+                f"every one of the {finished} trials of study {self.name!r} failed; the "
+                f"last said: {self._last_message()}. Pass raise_errors=True to see the "
+                "traceback", RuntimeWarning, stacklevel=2)
 
     def release(self, trial: Trial) -> None:
         """Give up a running trial so that the next ask (here or elsewhere) re-runs it."""
@@ -303,14 +331,24 @@ class Study:
 
     # -- internals ------------------------------------------------------------------
 
-    def _propose_one(self, trial: Trial, name: str, dimension: Any) -> Any:
-        history = self._history()
-        return self.sampler.propose_one(name, dimension, history, trial.number, trial.params)
+    def _propose_one(self, number: int, name: str, dimension: Dimension,
+                     params: dict[str, Any]) -> Any:
+        # The history as of the ask: define-by-run parameters read nothing more.
+        history = self._history.trials(refresh=False) if self.sampler.uses_history else []
+        return self.sampler.propose_one(name, dimension, history, number, params)
 
-    def _history(self) -> list[FrozenTrial]:
-        if not self.sampler.uses_history:
-            return []
-        return self.storage.trials(self.study_id)
+    def _report(self, trial_id: int, step: int, value: float) -> None:
+        self.storage.report(trial_id, step, value)
+
+    def _trial(self, record: FrozenTrial, params: Mapping[str, Any],
+               presampled: Mapping[str, tuple[Any, Dimension]] | None = None) -> Trial:
+        return Trial(record, params, self._dimensions_for(params), propose=self._propose_one,
+                     report=self._report, presampled=presampled)
+
+    def _detach(self, trial: Trial) -> Detached:
+        """What a worker process needs to run this trial (no study, no storage)."""
+        return Detached(trial._record, trial.params, trial.dimensions,
+                        dict(trial._presampled), self.sampler)
 
     def _candidate_list(self) -> Sequence[Mapping[str, Any]] | None:
         if not self._candidates_ready:
@@ -321,6 +359,15 @@ class Study:
     def _finite_size(self) -> int | None:
         candidates = self._candidate_list()
         return None if candidates is None else len(candidates)
+
+    def _count(self, state: TrialState) -> int:
+        return sum(t.state is state for t in self._history.trials(refresh=False))
+
+    def _last_message(self) -> str:
+        for trial in reversed(self._history.trials(refresh=False)):
+            if trial.message:
+                return trial.message
+        return "no message"
 
     def _rerun_abandoned(self) -> Trial | None:
         # Looking costs a query, so look at the first ask, after a release, and then
@@ -358,7 +405,7 @@ class Study:
         age = time.time() - trial.heartbeat_at.timestamp()
         return age > self.stale_after
 
-    def _claim_candidate(self) -> Trial | None:
+    def _claim_candidate(self, max_trials: int | None) -> Trial | None:
         candidates = self._candidate_list()
         if candidates is None:
             return None
@@ -368,7 +415,8 @@ class Study:
             self._cursor += 1
             if index in taken:
                 continue
-            record = self.storage.create_trial(self.study_id, owner=self.owner, candidate=index)
+            record = _create(self.storage, self.study_id, owner=self.owner,
+                             candidate=index, max_trials=max_trials)
             if record is not None:
                 return self._start(record)
             taken = self.storage.taken_candidates(self.study_id)
@@ -376,13 +424,15 @@ class Study:
             f"every one of the {len(candidates)} candidates of study {self.name!r} has a trial"
         )
 
-    def _propose(self) -> Trial:
-        record = self.storage.create_trial(self.study_id, owner=self.owner)
+    def _propose(self, max_trials: int | None) -> Trial:
+        record = _create(self.storage, self.study_id, owner=self.owner,
+                         max_trials=max_trials)
         assert record is not None  # no candidate given: creation always succeeds
         return self._start(record)
 
     def _start(self, record: FrozenTrial) -> Trial:
         """Fix a trial's declared parameters: from its candidate, or from the sampler."""
+        self._history.update(record)
         if record.candidate is not None:
             candidates = self._candidate_list()
             if candidates is None or record.candidate >= len(candidates):
@@ -391,13 +441,13 @@ class Study:
                     f"{record.candidate}, which this study's sampler does not have; "
                     "resume with the same space and sampler"
                 )
-            params = dict(candidates[record.candidate])
-            return Trial(self, record, params, self._dimensions_for(params))
+            return self._trial(record, dict(candidates[record.candidate]))
         if self.space is None:
-            return Trial(self, record, {}, {})
+            return self._trial(record, {}, self._presample(record))
         if record.params:  # taken over from a dead worker: run its point again
-            return Trial(self, record, record.params, self._dimensions_for(record.params))
-        params = self.sampler.propose(self.space, self._history(), record.number)
+            return self._trial(record, record.params)
+        history = self._history.trials() if self.sampler.uses_history else []
+        params = self.sampler.propose(self.space, history, record.number)
         dimensions = self._dimensions_for(params)
         if self.sampler.uses_history:
             # Stored before the objective runs, so that other workers' samplers count
@@ -406,7 +456,24 @@ class Study:
             # from the seed and the trial number alone, so they need neither).
             self.storage.set_trial_params(record.trial_id, params, dimensions)
             record = dataclasses.replace(record, params=params, dimensions=dimensions)
-        return Trial(self, record, params, dimensions)
+        return self._trial(record, params)
+
+    def _presample(self, record: FrozenTrial) -> dict[str, tuple[Any, Dimension]]:
+        """Define-by-run: the parameters the study already knows, proposed jointly.
+
+        Once complete trials agree on some parameters, the sampler proposes those
+        together, as on a declared space, instead of one at a time: a model-based
+        sampler then sees how they interact. The objective still decides which it
+        asks for; a value it does not ask for is never recorded.
+        """
+        if not self.sampler.uses_history:
+            return {}  # independent draws: one at a time gives the same values
+        known = self._history.known_space()
+        if known is None:
+            return {}
+        point = self.sampler.propose(known, self._history.trials(refresh=False),
+                                     record.number)
+        return {name: (value, known[name]) for name, value in point.items()}
 
     def _dimensions_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(self.space, Space):
@@ -418,28 +485,43 @@ class Study:
         return {}
 
     def _trial_id_of(self, number: int) -> int:
-        for trial in self.storage.trials(self.study_id):
+        for trial in self._history.trials():
             if trial.number == number:
                 return trial.trial_id
         raise ValueError(f"study {self.name!r} has no trial number {number}")
 
-    def _best_or_none(self) -> float | None:
+    def _stored_settings(self) -> _Stored | None:
+        """Direction and sampler of the stored study of this name, if there is one."""
         try:
-            return self.best_value
-        except ValueError:
+            study_id = self.storage.study_id(self.name)
+        except KeyError:
             return None
+        attrs = self.storage.study_attrs(study_id)
+        spec = attrs.get("sampler_spec")
+        sampler = spec.get("name") if isinstance(spec, dict) else None
+        seed = spec.get("seed") if isinstance(spec, dict) else None
+        return _Stored(self.storage.study_direction(study_id), sampler, seed)
 
     def _check_matches_stored(self, attrs: Mapping[str, Any]) -> None:
-        stored = self.storage.study_attrs(self.study_id)
-        if stored.get("direction", attrs["direction"]) != attrs["direction"]:
+        stored_direction = self.storage.study_direction(self.study_id)
+        if stored_direction is not self.direction:
             raise StudyMismatchError(
-                f"study {self.name!r} was created to {stored['direction']}, "
-                f"not to {attrs['direction']}; use the same direction or a new name"
+                f"study {self.name!r} was created to {stored_direction.value}, "
+                f"not to {self.direction.value}; use the same direction, leave it out "
+                "to use the stored one, or use a new name"
             )
+        stored = self.storage.study_attrs(self.study_id)
         if "space" in attrs and "space" in stored and stored["space"] != attrs["space"]:
             raise StudyMismatchError(
                 f"study {self.name!r} was created with another search space; "
                 "resume it with the same space, or start a study under a new name"
+            )
+        spec, old = attrs.get("sampler_spec"), stored.get("sampler_spec")
+        if spec is not None and old is not None and spec != old:
+            raise StudyMismatchError(
+                f"study {self.name!r} was created with sampler {_spec_text(old)}, not "
+                f"{_spec_text(spec)}; resume it with the same sampler and seed (or leave "
+                "both out to use the stored ones), or start a study under a new name"
             )
 
     def _ensure_heartbeat(self) -> None:
@@ -447,34 +529,83 @@ class Study:
             self._heartbeat = Heartbeat(self.storage, self._held, self.heartbeat_interval)
 
 
-def _outcome(value: Any, state: TrialState | str | None,
-             message: str | None) -> tuple[TrialState, float | None, str | None]:
-    """The state, value and message a tell records."""
-    if state is not None:
-        state = TrialState.parse(state)
-        if state is TrialState.RUNNING:
-            raise ValueError("tell needs a final state, not 'running'")
-        if state is not TrialState.COMPLETE:
-            return state, _as_float_or_none(value), message
-    if value is None:
-        return TrialState.FAILED, None, message or "the objective returned None"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return (TrialState.FAILED, None,
-                message or f"the objective returned {value!r}, not a number")
-    value = float(value)
-    if not math.isfinite(value):
-        return TrialState.FAILED, None, message or f"the objective returned {value}"
-    return TrialState.COMPLETE, value, message
+def load_study(name: str, storage: Storage | str, **kwargs: Any) -> Study:
+    """Open a stored study with the direction, space and sampler it was created with.
+
+    ``kwargs`` go to :class:`Study` (e.g. ``stale_after``); a direction or sampler
+    given there must agree with the stored one.
+
+    >>> import tunesmith
+    >>> from tunesmith.storage import MemoryStorage
+    >>> storage = MemoryStorage()
+    >>> made = tunesmith.Study(name="demo", storage=storage, direction="maximize",
+    ...                        space={"x": tunesmith.Float(0.0, 1.0)}, sampler="tpe", seed=3)
+    >>> made.optimize(lambda t: t.params["x"], n_trials=3)
+    >>> again = load_study("demo", storage)
+    >>> again.direction.value, again.sampler, again.best_value == made.best_value
+    ('maximize', TPESampler(seed=3), True)
+    """
+    opened = open_storage(storage)
+    study_id = opened.study_id(name)  # StudyNotFoundError naming the study if absent
+    stored_space = opened.study_attrs(study_id).get("space")
+    space = kwargs.pop("space", None)
+    if space is None and stored_space is not None:
+        space = _space_from_json(stored_space)
+    study = Study(name=name, storage=opened, space=space, load_if_exists=True, **kwargs)
+    study._owns_storage = not isinstance(storage, Storage)
+    return study
 
 
-def _as_float_or_none(value: Any) -> float | None:
-    if value is None:
-        return None
+@dataclasses.dataclass(frozen=True)
+class _Stored:
+    direction: Direction
+    sampler: str | None
+    seed: int | None
+
+
+def _sampler_spec(sampler: Sampler) -> dict[str, Any] | None:
+    """A sampler given by name as JSON (name and seed), so a loaded study can rebuild it."""
+    for name, cls in SAMPLERS.items():
+        if type(sampler) is cls:
+            return {"name": name, "seed": getattr(sampler, "seed", None)}
+    return None
+
+
+def _spec_text(spec: Any) -> str:
+    return json.dumps(spec, sort_keys=True) if not isinstance(spec, dict) else (
+        f"{spec.get('name')!r} (seed {spec.get('seed')!r})")
+
+
+def _space_from_json(data: Any) -> Space | SpaceUnion | None:
     try:
-        value = float(value)
-    except (TypeError, ValueError):
+        if isinstance(data, dict) and "spaces" in data:
+            return SpaceUnion.from_json(data)
+        return Space.from_json(data)
+    except (InvalidSpaceError, KeyError, TypeError, ValueError):
         return None
-    return value if math.isfinite(value) else None
+
+
+def _check_seed(seed: Any) -> None:
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not (
+            0 <= seed <= _MAX_SEED):
+        raise ValueError(f"seed must be an integer in [0, 2**32 - 1] or None, got {seed!r}")
+
+
+def _check_timing(stale_after: Any, heartbeat_interval: Any) -> tuple[float, float]:
+    for label, value in (("stale_after", stale_after),
+                         ("heartbeat_interval", heartbeat_interval)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                math.isfinite(value) and value > 0):
+            raise ValueError(f"{label} must be a positive number of seconds, got {value!r}")
+    if heartbeat_interval >= stale_after:
+        raise ValueError(
+            f"heartbeat_interval ({heartbeat_interval}) must be below stale_after "
+            f"({stale_after}), or live trials would look abandoned; e.g. "
+            "heartbeat_interval=10, stale_after=120"
+        )
+    return float(stale_after), float(heartbeat_interval)
 
 
 def _space_json(space: Space | SpaceUnion) -> Any:
@@ -492,3 +623,17 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _create(storage: Storage, study_id: int, **kwargs: Any) -> FrozenTrial | None:
+    """TEMPORARY until storage v2 lands: create_trial with a budget."""
+    import inspect
+
+    from tunesmith.exceptions import BudgetReached
+
+    if "max_trials" in inspect.signature(storage.create_trial).parameters:
+        return storage.create_trial(study_id, **kwargs)
+    limit = kwargs.pop("max_trials")
+    if limit is not None and len(storage.trials(study_id)) >= limit:
+        raise BudgetReached(f"the study has its {limit} trials")
+    return storage.create_trial(study_id, **kwargs)

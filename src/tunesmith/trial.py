@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from tunesmith.exceptions import InvalidSpaceError
 from tunesmith.records import FrozenTrial
 from tunesmith.space import Categorical, Dimension, Float, Int
 
-if TYPE_CHECKING:  # the study imports this module, never the other way round
-    from tunesmith.study import Study
+__all__ = ["Proposer", "Trial"]
 
-__all__ = ["Trial"]
+#: Chooses a define-by-run parameter: ``(trial number, name, dimension, params so far)``.
+#: In the study's process it is the study's sampler over the history; in a worker
+#: process, a copy of the sampler that sees no history (a parameter the study did not
+#: know when the trial was asked has no history to learn from anyway).
+Proposer = Callable[[int, str, Dimension, dict[str, Any]], Any]
 
 
 class Trial:
@@ -33,16 +36,25 @@ class Trial:
 
     def __init__(
         self,
-        study: Study,
         record: FrozenTrial,
         params: Mapping[str, Any],
         dimensions: Mapping[str, Dimension],
+        *,
+        propose: Proposer,
+        report: Callable[[int, int, float], None] | None = None,
+        presampled: Mapping[str, tuple[Any, Dimension]] | None = None,
     ) -> None:
-        self._study = study
         self._record = record
         self._params: dict[str, Any] = dict(params)
         self._dimensions: dict[str, Dimension] = dict(dimensions)
         self._attrs: dict[str, Any] = {}
+        self._propose = propose
+        # None in a worker process: reports are kept and stored when the trial is told.
+        self._report = report
+        self._intermediate: dict[int, float] = {}
+        # Values chosen jointly when the trial was asked, for define-by-run parameters
+        # the study already knows: used when the objective asks for the same dimension.
+        self._presampled: dict[str, tuple[Any, Dimension]] = dict(presampled or {})
 
     def _unsaved(self) -> tuple[dict[str, Any], dict[str, Dimension]]:
         """Parameters (and their dimensions) chosen since the trial was stored."""
@@ -91,7 +103,11 @@ class Trial:
                     f"it cannot change to {dimension!r} within one study"
                 )
             return self._params[name]
-        value = self._study._propose_one(self, name, dimension)
+        ready = self._presampled.pop(name, None)
+        if ready is not None and ready[1] == dimension:
+            value = ready[0]
+        else:
+            value = self._propose(self.number, name, dimension, dict(self._params))
         self._params[name] = value
         self._dimensions[name] = dimension
         return value
@@ -116,7 +132,15 @@ class Trial:
         value = float(value)
         if not math.isfinite(value):
             return  # a NaN step is not evidence a pruner can use
-        self._study.storage.report(self.trial_id, int(step), value)
+        if self._report is not None:
+            self._report(self.trial_id, int(step), value)
+        else:
+            self._intermediate[int(step)] = value
+
+    @property
+    def intermediate(self) -> dict[int, float]:
+        """Values reported and not yet stored (in a worker process: all of them)."""
+        return dict(self._intermediate)
 
     def should_prune(self) -> bool:
         """Whether the study's pruner asks to stop this trial now.

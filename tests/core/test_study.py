@@ -21,6 +21,7 @@ from tunesmith import (
     TrialState,
 )
 from tunesmith.exceptions import InvalidSpaceError, SearchExhausted
+from tunesmith.samplers import TPESampler
 from tunesmith.storage import MemoryStorage
 
 
@@ -202,9 +203,10 @@ def test_a_model_based_trial_taken_over_runs_the_same_point(tmp_path) -> None:
     (running,) = first.storage.trials(first.study_id, states=[TrialState.RUNNING])
     assert running.params == trial.params  # visible to others while it runs
     first.release(trial)  # as Ctrl-C does; a dead owner is taken over the same way
-    # Another worker, with another seed: its own proposal for this number would differ.
-    second = Study(space=space, sampler="tpe", seed=1, storage=url, name="s",
-                   load_if_exists=True)
+    # Another worker whose own proposal for this number would differ (still in its
+    # startup phase, it would draw a Sobol point; a different seed is refused).
+    second = Study(space=space, sampler=TPESampler(seed=0, n_startup_trials=50), storage=url,
+                   name="s", load_if_exists=True)
     again = second.ask()
     assert (again.number, again.params) == (trial.number, trial.params)
     second.tell(again, again.params["x"])
@@ -270,7 +272,7 @@ def test_keyboard_interrupt_inside_ask_leaves_no_trial_in_a_live_owners_name() -
     assert [t.owner for t in running] == ["released"]
     again = Study(space=space, sampler="random", storage=storage, name="s",
                   load_if_exists=True, seed=0)
-    again.optimize(lambda t: t.params["x"], n_trials=3)
+    again.optimize(lambda t: t.params["x"], n_trials=5)  # the study's budget: 5 in all
     trials = storage.trials(study.study_id)
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 5
     assert sorted(t.number for t in trials) == [0, 1, 2, 3, 4]

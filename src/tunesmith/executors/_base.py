@@ -82,6 +82,8 @@ class Executor(abc.ABC):
     n_workers: int = 1
     #: How many tasks may be in flight (submitted, not yet collected).
     capacity: int = 1
+    #: Whether tasks run in the calling process (their arguments are not copied).
+    in_process: bool = False
 
     @abc.abstractmethod
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> int:
@@ -98,6 +100,14 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def n_pending(self) -> int:
         """Tasks submitted and not yet collected."""
+
+    def cancel(self, task_id: int) -> bool:
+        """Drop a task that has not started; True when it will never run.
+
+        A cancelled task's outcome is never collected. A task already running (or
+        finished) is not stopped: False.
+        """
+        return False
 
     def free_slots(self) -> int:
         """How many more tasks ``submit`` takes before the capacity is reached."""

@@ -116,6 +116,15 @@ class ProcessExecutor(Executor):
         outcomes.sort(key=lambda o: o.task_id)  # deterministic order within one wake-up
         return outcomes
 
+    def cancel(self, task_id: int) -> bool:
+        for future, queued_id in self._futures.items():
+            if queued_id == task_id:
+                if future.cancel():  # False once a worker has started it
+                    del self._futures[future]
+                    return True
+                return False
+        return False
+
     @property
     def n_pending(self) -> int:
         return len(self._futures)

@@ -25,6 +25,9 @@ class SerialExecutor(Executor):
     [1, 2, 4]
     """
 
+    #: Tasks run here: they may hold live objects (a trial, a study) that cannot travel.
+    in_process = True
+
     def __init__(self, *, capacity: int | None = None) -> None:
         self.n_workers = 1
         # One at a time by default: a caller that fills free slots then collects runs
@@ -48,6 +51,13 @@ class SerialExecutor(Executor):
         except Exception as exc:  # a task's failure is data; Ctrl-C is not
             return [Outcome(task_id, error=exc, traceback=traceback.format_exc())]
         return [Outcome(task_id, value)]
+
+    def cancel(self, task_id: int) -> bool:
+        for item in self._queue:
+            if item[0] == task_id:
+                self._queue.remove(item)
+                return True
+        return False
 
     @property
     def n_pending(self) -> int:
