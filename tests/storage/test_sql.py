@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tunesmith.exceptions import InvalidSpaceError, SchemaVersionError, StorageError
-from tunesmith.records import Direction, TrialState
+from tunesmith.records import Direction, FoldRecord, TrialState
 from tunesmith.space import Categorical, Float
 from tunesmith.storage import open_storage
 from tunesmith.storage._sql import SQLStorage
@@ -82,12 +82,12 @@ def test_every_table_and_index_is_prefixed(sql_url) -> None:
         tables = inspector.get_table_names()
         assert set(tables) >= {
             "tunesmith_version", "tunesmith_studies", "tunesmith_study_attrs",
-            "tunesmith_trials", "tunesmith_trial_values",
+            "tunesmith_trials", "tunesmith_trial_values", "tunesmith_folds",
         }
         assert all(name.startswith("tunesmith_") for name in tables), tables
         indexes = [i["name"] for t in tables for i in inspector.get_indexes(t)]
         uniques = [u["name"] for t in tables for u in inspector.get_unique_constraints(t)]
-        assert "tunesmith_ix_trials_study_state" in indexes
+        assert {"tunesmith_ix_trials_study_state", "tunesmith_ix_trials_study_seq"} <= set(indexes)
         assert {"tunesmith_uq_trials_number", "tunesmith_uq_trials_candidate"} <= set(uniques)
         assert all(n.startswith("tunesmith_") for n in indexes + uniques if n)
     rows = _raw_rows(sql_url, "tunesmith_version")
@@ -206,9 +206,10 @@ def test_stored_rows_are_plain_json_never_pickles(sql_url) -> None:
         )
         storage.report(trial.trial_id, 1, float("nan"))
         storage.finish_trial(trial.trial_id, TrialState.FAILED, value=float("nan"),
-                             attrs={"note": "nan"})
+                             attrs={"note": "nan"}, folds=[FoldRecord(
+                                 0, {"acc": float("nan")}, {"acc": float("inf")})])
     for table in ("tunesmith_studies", "tunesmith_study_attrs", "tunesmith_trials",
-                  "tunesmith_trial_values", "tunesmith_version"):
+                  "tunesmith_trial_values", "tunesmith_version", "tunesmith_folds"):
         for row in _raw_rows(sql_url, table):
             for column, value in row.items():
                 assert not isinstance(value, (bytes, bytearray, memoryview)), (table, column)
@@ -284,24 +285,49 @@ def test_create_and_finish_take_one_transaction_each(tmp_path) -> None:
     with SQLStorage(f"sqlite:///{tmp_path / 's.db'}") as storage:
         sid = storage.create_study("s", direction=Direction.MINIMIZE)
         seen = _count_statements(storage)
-        trial = storage.create_trial(sid, owner="me")
-        assert seen.count("BEGIN") == 1 and seen.count("INSERT") == 1
+        trial = storage.create_trial(sid, owner="me", max_trials=10)
+        # The study's sequence number (UPDATE ... RETURNING), then the trial.
+        assert seen == ["BEGIN", "UPDATE", "INSERT"]
         seen.clear()
         storage.finish_trial(trial.trial_id, "complete", value=1.0, params={"x": 1},
                              attrs={"a": 1})
+        assert seen == ["BEGIN", "UPDATE", "UPDATE"]
+        seen.clear()
+        other = storage.create_trial(sid, owner="me")
+        seen.clear()
+        storage.finish_trial(other.trial_id, "complete", value=1.0, folds=[
+            FoldRecord(0, {"score": 1.0}), FoldRecord(1, {"score": 0.5})])
+        assert seen == ["BEGIN", "UPDATE", "UPDATE", "INSERT"]  # the folds: one statement
+        seen.clear()
+        storage.heartbeat([other.trial_id])  # a finished trial: nothing, still one UPDATE
         assert seen == ["BEGIN", "UPDATE"]
 
 
-def test_trials_are_read_in_two_queries(tmp_path) -> None:
+def test_trials_are_read_in_three_queries(tmp_path) -> None:
     with SQLStorage(f"sqlite:///{tmp_path / 's.db'}") as storage:
         sid = storage.create_study("s", direction=Direction.MINIMIZE)
         for step in range(30):
             trial = storage.create_trial(sid, owner="me", dimensions={"x": Float(0, 1)})
             storage.report(trial.trial_id, step, 0.5)
+            if step % 2:
+                storage.finish_trial(trial.trial_id, "complete", value=1.0,
+                                     folds=[FoldRecord(k, {"score": k}) for k in range(3)])
+            if step == 9:
+                _, mid = storage.changed_trials(sid, 0)
         seen = _count_statements(storage)
         trials = storage.trials(sid)
         assert len(trials) == 30 and all(len(t.intermediate) == 1 for t in trials)
-        assert seen.count("SELECT") == 2
+        assert [len(t.folds) for t in trials] == [0, 3] * 15
+        assert seen.count("SELECT") == 3  # trials, their steps, their folds
+        seen.clear()
+        changed, _ = storage.changed_trials(sid, mid)
+        assert [t.number for t in changed] == list(range(10, 30))
+        assert seen.count("SELECT") == 3  # one indexed query, then steps and folds
+        seen.clear()
+        _, last = storage.changed_trials(sid, 0)
+        seen.clear()
+        assert storage.changed_trials(sid, last) == ([], last)
+        assert seen.count("SELECT") == 1  # nothing changed: one query
 
 
 # -- opening and closing ---------------------------------------------------------------

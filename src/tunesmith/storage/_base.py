@@ -2,10 +2,15 @@
 
 Call order for one trial, as the study drives it::
 
-    create_trial(...)            -> a RUNNING trial (or None: that candidate is taken)
+    create_trial(...)            -> a RUNNING trial (or None: that candidate is taken;
+                                    BudgetReached: the study has max_trials trials)
     heartbeat(trial_id)*         while it runs (persistent storages only)
     report(trial_id, step, v)*   intermediate values, for pruners
-    finish_trial(trial_id, ...)  exactly once; a second call is a no-op returning False
+    finish_trial(trial_id, ...)  exactly once, with its folds; a second call is a no-op
+
+Each study has a change sequence: every call that changes a trial (all of the above but
+heartbeats) gives the study's next sequence number to that trial, and
+``changed_trials(study_id, since)`` returns what changed after a number the reader saw.
 
 Samplers never see a storage; they get the list of FrozenTrials the study reads.
 Every value a storage keeps is JSON (see ``tunesmith.space.encode_value``), never a pickle.
@@ -14,15 +19,17 @@ Every value a storage keeps is JSON (see ``tunesmith.space.encode_value``), neve
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
 from tunesmith.space import Dimension
 
-__all__ = ["Storage", "StudySummary"]
+__all__ = ["Storage", "StudySummary", "check_budget", "check_max_trials"]
 
 
 @dataclass(frozen=True)
@@ -101,12 +108,20 @@ class Storage(abc.ABC):
         candidate: int | None = None,
         params: Mapping[str, Any] | None = None,
         dimensions: Mapping[str, Dimension] | None = None,
+        budget: float | None = None,
+        max_trials: int | None = None,
     ) -> FrozenTrial | None:
         """Start a RUNNING trial owned by ``owner`` with the next free number.
 
         With ``candidate``, claim that index of a finite candidate list: return None
         when a trial for that candidate already exists (so two workers never run the
         same grid point). Numbering and claiming are atomic across processes.
+
+        ``budget`` is the resource the trial will be evaluated with (kept on the
+        trial). With ``max_trials``, raise :class:`~tunesmith.exceptions.BudgetReached`
+        when the study already has that many trials, atomically with the numbering, so
+        processes sharing a study never create more (this takes precedence over a
+        taken candidate).
         """
 
     @abc.abstractmethod
@@ -146,11 +161,13 @@ class Storage(abc.ABC):
         dimensions: Mapping[str, Dimension] | None = None,
         attrs: Mapping[str, Any] | None = None,
         message: str | None = None,
+        folds: Sequence[FoldRecord] | None = None,
     ) -> bool:
         """Record the outcome of a trial, in one transaction.
 
-        ``params``/``dimensions``/``attrs`` are merged into what the trial has.
-        Returns False, changing nothing, if the trial had already finished: a
+        ``params``/``dimensions``/``attrs`` are merged into what the trial has;
+        ``folds`` (each fold number once) are stored with it and read back in fold
+        order. Returns False, changing nothing, if the trial had already finished: a
         trial reported twice is a no-op, never an error.
         """
 
@@ -172,6 +189,17 @@ class Storage(abc.ABC):
     def trial(self, trial_id: int) -> FrozenTrial:
         """One trial by id."""
 
+    @abc.abstractmethod
+    def changed_trials(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
+        """The trials created or changed after sequence number ``since``, and the
+        study's current sequence number.
+
+        Trials come ordered by number, each as it is now; ``since=0`` gives every
+        trial. Pass the number returned to the next call to get only what changed in
+        between: nothing committed up to that number is ever missed, across
+        processes. A heartbeat is not a change.
+        """
+
     def taken_candidates(self, study_id: int) -> set[int]:
         """Candidate indices that already have a trial (running or finished)."""
         return {t.candidate for t in self.trials(study_id) if t.candidate is not None}
@@ -189,3 +217,25 @@ class Storage(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_budget(budget: float | None) -> float | None:
+    """A trial's budget as a float; a ValueError names what is wrong with it."""
+    if budget is None:
+        return None
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
+        raise TypeError(f"budget must be a number or None, got {type(budget).__name__}")
+    value = float(budget)
+    if not math.isfinite(value):
+        raise ValueError(f"budget must be a finite number, got {budget!r}")
+    return value
+
+
+def check_max_trials(max_trials: int | None) -> None:
+    """Refuse a ``max_trials`` that is not a non-negative int (None: no limit)."""
+    if max_trials is None:
+        return
+    if isinstance(max_trials, bool) or not isinstance(max_trials, numbers.Integral):
+        raise TypeError(f"max_trials must be an int or None, got {type(max_trials).__name__}")
+    if max_trials < 0:
+        raise ValueError(f"max_trials must be >= 0, got {max_trials}")

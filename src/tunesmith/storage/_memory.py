@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from tunesmith.exceptions import StudyNotFoundError
-from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.exceptions import BudgetReached, StudyNotFoundError
+from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
 from tunesmith.space import Dimension
-from tunesmith.storage._base import Storage, StudySummary
+from tunesmith.storage._base import Storage, StudySummary, check_budget, check_max_trials
 
 __all__ = ["MemoryStorage"]
 
@@ -28,6 +28,7 @@ class _Study:
     created_at: datetime
     trial_ids: list[int] = dataclasses.field(default_factory=list)
     by_candidate: dict[int, int] = dataclasses.field(default_factory=dict)
+    seq: int = 0  # the change sequence, as in the SQL storage
 
 
 class MemoryStorage(Storage):
@@ -45,6 +46,7 @@ class MemoryStorage(Storage):
         self._studies: dict[int, _Study] = {}
         self._trials: dict[int, FrozenTrial] = {}
         self._trial_study: dict[int, int] = {}
+        self._trial_seq: dict[int, int] = {}
 
     # -- studies -----------------------------------------------------------------
 
@@ -120,6 +122,7 @@ class MemoryStorage(Storage):
             for tid in study.trial_ids:
                 self._trials.pop(tid, None)
                 self._trial_study.pop(tid, None)
+                self._trial_seq.pop(tid, None)
 
     # -- trials ------------------------------------------------------------------
 
@@ -131,9 +134,18 @@ class MemoryStorage(Storage):
         candidate: int | None = None,
         params: Mapping[str, Any] | None = None,
         dimensions: Mapping[str, Dimension] | None = None,
+        budget: float | None = None,
+        max_trials: int | None = None,
     ) -> FrozenTrial | None:
+        budget = check_budget(budget)
+        check_max_trials(max_trials)
         with self._lock:
             study = self._study(study_id)
+            if max_trials is not None and len(study.trial_ids) >= max_trials:
+                raise BudgetReached(
+                    f"study {study_id} already has {len(study.trial_ids)} trials, its "
+                    f"budget (max_trials={max_trials})"
+                )
             if candidate is not None and candidate in study.by_candidate:
                 return None
             tid = len(self._trials) + 1 + max(self._trials, default=0)
@@ -148,9 +160,11 @@ class MemoryStorage(Storage):
                 owner=owner,
                 heartbeat_at=now,
                 trial_id=tid,
+                budget=budget,
             )
             self._trials[tid] = trial
             self._trial_study[tid] = study_id
+            self._bump(tid)
             study.trial_ids.append(tid)
             if candidate is not None:
                 study.by_candidate[candidate] = tid
@@ -168,6 +182,7 @@ class MemoryStorage(Storage):
                 trial, owner=new_owner, started_at=now, heartbeat_at=now, intermediate={}
             )
             self._trials[trial_id] = taken
+            self._bump(trial_id)
             return taken
 
     def set_trial_params(
@@ -183,6 +198,7 @@ class MemoryStorage(Storage):
             self._trials[trial_id] = dataclasses.replace(
                 trial, params=dict(params), dimensions=dict(dimensions)
             )
+            self._bump(trial_id)
             return True
 
     def finish_trial(
@@ -195,10 +211,12 @@ class MemoryStorage(Storage):
         dimensions: Mapping[str, Dimension] | None = None,
         attrs: Mapping[str, Any] | None = None,
         message: str | None = None,
+        folds: Sequence[FoldRecord] | None = None,
     ) -> bool:
         state = TrialState.parse(state)
         if not state.is_finished:
             raise ValueError("finish_trial needs a final state, got RUNNING")
+        records = _check_folds(trial_id, folds or ())
         with self._lock:
             trial = self.trial(trial_id)
             if trial.state.is_finished:
@@ -212,7 +230,9 @@ class MemoryStorage(Storage):
                 attrs={**trial.attrs, **(attrs or {})},
                 message=message,
                 finished_at=_now(),
+                folds=records,
             )
+            self._bump(trial_id)
             return True
 
     def report(self, trial_id: int, step: int, value: float) -> None:
@@ -224,6 +244,7 @@ class MemoryStorage(Storage):
                 trial, intermediate={**trial.intermediate, int(step): float(value)},
                 heartbeat_at=_now(),
             )
+            self._bump(trial_id)
 
     def heartbeat(self, trial_ids: Iterable[int]) -> None:
         now = _now()
@@ -253,3 +274,27 @@ class MemoryStorage(Storage):
     def taken_candidates(self, study_id: int) -> set[int]:
         with self._lock:
             return set(self._study(study_id).by_candidate)
+
+    def changed_trials(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
+        with self._lock:
+            study = self._study(study_id)
+            changed = [self._trials[t] for t in study.trial_ids if self._trial_seq[t] > since]
+            return changed, study.seq
+
+    def _bump(self, trial_id: int) -> None:
+        """Give the trial's study its next sequence number and stamp the trial with it."""
+        study = self._studies[self._trial_study[trial_id]]
+        study.seq += 1
+        self._trial_seq[trial_id] = study.seq
+
+
+def _check_folds(trial_id: int, folds: Sequence[FoldRecord]) -> tuple[FoldRecord, ...]:
+    """The folds in fold order, each once, as the SQL storage takes them."""
+    seen: set[int] = set()
+    for fold in folds:
+        if not isinstance(fold, FoldRecord):
+            raise TypeError(f"folds must be FoldRecords, got {type(fold).__name__}")
+        if fold.fold in seen:
+            raise ValueError(f"fold {fold.fold} of trial {trial_id} is given twice")
+        seen.add(fold.fold)
+    return tuple(sorted(folds, key=lambda fold: fold.fold))

@@ -8,12 +8,14 @@ How it stays fast and safe with several workers on one database:
   block writers nor take write locks; writes start with ``BEGIN IMMEDIATE``, so a
   read-then-write transaction never deadlocks on a lock upgrade, and "database is
   locked" is retried with backoff after the busy timeout;
-* PostgreSQL serialises trial numbering per study with a row lock on the study;
+* every write that changes a trial bumps its study's change sequence (a row lock on
+  the study, which also serialises trial numbering on PostgreSQL), so a reader asks
+  for what changed since it last looked (``changed_trials``) instead of everything;
 * one bounded connection pool per storage, closed by ``close()``.
 
 Beside this module: ``_sql_engine`` opens the database (URL, pool, SQLite pragmas),
-``_sql_schema`` holds the tables, statements and schema version, ``_sql_json`` turns
-values into JSON text and back.
+``_sql_schema`` holds the tables, statements and schema version, ``_sql_migrate``
+moves an older database on to it, ``_sql_json`` turns values into JSON text and back.
 """
 
 from __future__ import annotations
@@ -26,19 +28,20 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Row
 
-from tunesmith.exceptions import StorageError, StudyNotFoundError
-from tunesmith.records import Direction, FrozenTrial, TrialState
+from tunesmith.exceptions import BudgetReached, StorageError, StudyNotFoundError
+from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
 from tunesmith.space import Dimension
 from tunesmith.storage import _sql_json as codec
+from tunesmith.storage import _sql_migrate as migrations
 from tunesmith.storage import _sql_schema as schema
-from tunesmith.storage._base import Storage, StudySummary
+from tunesmith.storage._base import Storage, StudySummary, check_budget, check_max_trials
 from tunesmith.storage._sql_engine import make_engine, parse_url
 from tunesmith.storage._sql_schema import RUNNING
 
@@ -53,6 +56,8 @@ _MAX_RETRIES = 8
 # rolled back whole, so running it again is safe.
 _PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 _STATES = {state.value: state for state in TrialState}
+# No budget: a bound no study reaches, so one statement serves both cases.
+_NO_MAX = 2**62
 
 
 def _now() -> datetime:
@@ -96,6 +101,8 @@ class SQLStorage(Storage):
             threading.RLock() if self._in_memory else contextlib.nullcontext()
         )
         self._closed = False
+        #: The migration steps this storage ran when it opened the database (usually none).
+        self.migrated: list[migrations.Step] = []
         self._jitter = random.Random()  # our own generator: never touch the global one
         # Trials of one study mostly share one search space, hence one JSON text.
         self._decode_dimensions = functools.lru_cache(maxsize=256)(codec.decode_dimensions)
@@ -135,6 +142,11 @@ class SQLStorage(Storage):
             found = self._run(schema.read_version, write=False)
             if found is None:  # pragma: no cover - create_schema writes it
                 raise StorageError(f"could not create tunesmith's tables in {self._where}")
+        if migrations.can_migrate(found[0]):
+            # One write transaction for every step; another process may have done it
+            # meanwhile, which migrate sees under the lock (then it does nothing).
+            self.migrated = self._run(migrations.migrate, write=True)
+            found = self._run(schema.read_version, write=False) or found
         schema.check_version(found, self._where)
 
     def _run(self, work: Callable[[Connection], T], *, write: bool) -> T:
@@ -287,7 +299,11 @@ class SQLStorage(Storage):
         candidate: int | None = None,
         params: Mapping[str, Any] | None = None,
         dimensions: Mapping[str, Dimension] | None = None,
+        budget: float | None = None,
+        max_trials: int | None = None,
     ) -> FrozenTrial | None:
+        budget = check_budget(budget)
+        check_max_trials(max_trials)
         params_json = codec.dumps(codec.encode_params(params or {}))
         now = _now()
         values = {
@@ -297,13 +313,24 @@ class SQLStorage(Storage):
             "p_dims": codec.dumps(codec.encode_dimensions(dimensions or {})),
             "p_owner": owner,
             "p_now": now,
+            "p_budget": budget,
+            "p_max": _NO_MAX if max_trials is None else max_trials,
         }
         insert = self._sql.create_trial if candidate is None else self._sql.claim_trial
 
         def work(conn: Connection) -> Row[Any] | None:
-            if conn.execute(self._sql.lock_study, values).first() is None:
+            seq = conn.execute(self._sql.bump, values).scalar()
+            if seq is None:
                 raise StudyNotFoundError(f"no study with id {study_id}")
-            return conn.execute(insert, values).first()
+            row = conn.execute(insert, {**values, "p_seq": seq}).first()
+            if row is None and max_trials is not None:
+                n = conn.execute(self._sql.next_number, values).scalar_one()
+                if n >= max_trials:  # raising rolls the bump back too
+                    raise BudgetReached(
+                        f"study {study_id} already has {n} trials, its budget "
+                        f"(max_trials={max_trials})"
+                    )
+            return row
 
         row = self._run(work, write=True)
         if row is None:  # that candidate already has a trial
@@ -318,6 +345,7 @@ class SQLStorage(Storage):
             owner=owner,
             heartbeat_at=now,
             trial_id=int(row.trial_id),
+            budget=budget,
         )
 
     def take_over_trial(
@@ -326,13 +354,16 @@ class SQLStorage(Storage):
         values = {"p_tid": trial_id, "p_old": old_owner, "p_new": new_owner, "p_now": _now()}
 
         def work(conn: Connection) -> FrozenTrial | None:
-            row = conn.execute(self._sql.take_over, values).first()
+            seq = conn.execute(self._sql.bump_for_trial, values).scalar()
+            row = None if seq is None else conn.execute(
+                self._sql.take_over, {**values, "p_seq": seq}
+            ).first()
             if row is None:  # finished, or another worker was faster
                 self._require_trial(conn, trial_id)
                 return None
             # A re-run starts afresh: the dead owner's steps must not fool a pruner.
             conn.execute(self._sql.clear_values, values)
-            return self._to_trial(row, {})
+            return self._to_trial(row, {}, ())
 
         return self._run(work, write=True)
 
@@ -349,7 +380,10 @@ class SQLStorage(Storage):
         }
 
         def work(conn: Connection) -> bool:
-            if conn.execute(self._sql.set_params, values).rowcount:
+            seq = conn.execute(self._sql.bump_for_trial, values).scalar()
+            if seq is not None and conn.execute(
+                self._sql.set_params, {**values, "p_seq": seq}
+            ).rowcount:
                 return True
             self._require_trial(conn, trial_id)
             return False  # finished: its params are final
@@ -366,6 +400,7 @@ class SQLStorage(Storage):
         dimensions: Mapping[str, Dimension] | None = None,
         attrs: Mapping[str, Any] | None = None,
         message: str | None = None,
+        folds: Sequence[FoldRecord] | None = None,
     ) -> bool:
         state = TrialState.parse(state)
         if not state.is_finished:
@@ -386,25 +421,38 @@ class SQLStorage(Storage):
             "p_attrs": codec.dumps(new_attrs),
         }
         merge = bool(new_params or new_dims or new_attrs)
+        fold_rows = codec.encode_folds(trial_id, folds or ())
 
         def work(conn: Connection) -> bool:
-            update = self._sql.finish_bare if merge else self._sql.finish
-            if conn.execute(update, values).rowcount:
-                return True
-            if merge:
-                row = conn.execute(self._sql.trial_for_merge, values).first()
-                if row is not None and row.state == RUNNING:
-                    conn.execute(self._sql.finish_merged, {
-                        **values,
-                        "p_params": _merged(row.params_json, new_params),
-                        "p_dims": _merged(row.dimensions_json, new_dims),
-                        "p_attrs": _merged(row.attrs_json, new_attrs),
-                    })
-                    return True
-            self._require_trial(conn, trial_id)
-            return False  # finished before: reporting twice is a no-op
+            seq = conn.execute(self._sql.bump_for_trial, values).scalar()
+            if seq is None or not self._finish(conn, {**values, "p_seq": seq}, merge,
+                                               new_params, new_dims, new_attrs):
+                self._require_trial(conn, trial_id)
+                return False  # finished before: reporting twice is a no-op
+            if fold_rows:
+                conn.execute(self._sql.insert_folds, fold_rows)
+            return True
 
         return self._run(work, write=True)
+
+    def _finish(self, conn: Connection, values: dict[str, Any], merge: bool,
+                new_params: dict[str, Any], new_dims: dict[str, Any],
+                new_attrs: dict[str, Any]) -> bool:
+        """The finishing UPDATE; False when the trial was no longer running."""
+        update = self._sql.finish_bare if merge else self._sql.finish
+        if conn.execute(update, values).rowcount:
+            return True
+        if merge:
+            row = conn.execute(self._sql.trial_for_merge, values).first()
+            if row is not None and row.state == RUNNING:
+                conn.execute(self._sql.finish_merged, {
+                    **values,
+                    "p_params": _merged(row.params_json, new_params),
+                    "p_dims": _merged(row.dimensions_json, new_dims),
+                    "p_attrs": _merged(row.attrs_json, new_attrs),
+                })
+                return True
+        return False
 
     def report(self, trial_id: int, step: int, value: float) -> None:
         value = float(value)
@@ -416,7 +464,10 @@ class SQLStorage(Storage):
         }
 
         def work(conn: Connection) -> None:
-            if conn.execute(self._sql.beat, values).rowcount:
+            seq = conn.execute(self._sql.bump_for_trial, values).scalar()
+            if seq is not None and conn.execute(
+                self._sql.beat_report, {**values, "p_seq": seq}
+            ).rowcount:
                 conn.execute(self._sql.report, values)
             else:
                 self._require_trial(conn, trial_id)  # finished: a late report is ignored
@@ -433,30 +484,56 @@ class SQLStorage(Storage):
         self, study_id: int, *, states: Iterable[TrialState] | None = None
     ) -> list[FrozenTrial]:
         values: dict[str, Any] = {"p_sid": study_id}
+        sql = self._sql
         if states is None:
-            rows_q, values_q = self._sql.study_trials, self._sql.study_values
+            queries = sql.study_trials, sql.study_values, sql.study_folds
         else:
-            rows_q, values_q = self._sql.study_trials_in_states, self._sql.study_values_in_states
+            queries = sql.study_trials_in_states, sql.study_values_in_states, \
+                sql.study_folds_in_states
             values["p_states"] = [TrialState.parse(s).value for s in states]
 
-        def work(conn: Connection) -> tuple[list[Row[Any]], list[Row[Any]]]:
-            rows = conn.execute(rows_q, values).all()
+        def work(conn: Connection) -> tuple[list[Any], list[Row[Any]], list[Row[Any]]]:
+            rows_q, values_q, folds_q = queries
+            rows: list[Any] = conn.execute(rows_q, values).all()
             if not rows:
                 self._require_study(conn, study_id)
-                return rows, []
-            return rows, conn.execute(values_q, values).all()
+                return rows, [], []
+            return rows, conn.execute(values_q, values).all(), conn.execute(folds_q, values).all()
 
-        # Two queries in all, whatever the number of trials.
+        # Three queries in all (trials, their steps, their folds), whatever their number.
         return self._to_trials(*self._run(work, write=False))
+
+    def changed_trials(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
+        # Every row has a seq >= 0 (a row written without one has the default 0), so
+        # "since <= 0" reads every trial through the same single statement.
+        since = int(since) if since > 0 else -1
+        values = {"p_sid": study_id, "p_since": since}
+
+        def work(conn: Connection) -> tuple[list[FrozenTrial], int]:
+            joined = conn.execute(self._sql.changed_trials, values).all()
+            if not joined:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            seq = int(joined[0][0])
+            if joined[0][1] is None:  # the outer join's row of NULLs: nothing changed
+                return [], seq
+            rows = [row[1:] for row in joined]
+            return self._to_trials(
+                rows,
+                conn.execute(self._sql.study_values_changed, values).all(),
+                conn.execute(self._sql.study_folds_changed, values).all(),
+            ), seq
+
+        return self._run(work, write=False)
 
     def trial(self, trial_id: int) -> FrozenTrial:
         values = {"p_tid": trial_id}
 
-        def work(conn: Connection) -> tuple[list[Row[Any]], list[Row[Any]]]:
-            rows = conn.execute(self._sql.trial_row, values).all()
+        def work(conn: Connection) -> tuple[list[Any], list[Row[Any]], list[Row[Any]]]:
+            rows: list[Any] = conn.execute(self._sql.trial_row, values).all()
             if not rows:
                 raise KeyError(f"no trial with id {trial_id}")
-            return rows, conn.execute(self._sql.trial_values, values).all()
+            return (rows, conn.execute(self._sql.trial_values, values).all(),
+                    conn.execute(self._sql.trial_folds, values).all())
 
         return self._to_trials(*self._run(work, write=False))[0]
 
@@ -481,19 +558,36 @@ class SQLStorage(Storage):
 
     # -- rows -> records ---------------------------------------------------------------
 
-    def _to_trials(self, rows: list[Row[Any]], values: list[Row[Any]]) -> list[FrozenTrial]:
+    def _to_trials(self, rows: Sequence[Sequence[Any]], values: list[Row[Any]],
+                   folds: list[Row[Any]]) -> list[FrozenTrial]:
         steps: dict[int, dict[int, float]] = defaultdict(dict)
         nan = float("nan")
         for trial_id, step, value in values:
             steps[trial_id][step] = nan if value is None else value
-        return [self._to_trial(row, steps.get(row[0], {})) for row in rows]
+        by_trial: dict[int, list[FoldRecord]] = defaultdict(list)
+        for (trial_id, fold, test_json, train_json, fit_time, score_time, fit_error,
+             score_error) in folds:  # ordered by (trial, fold)
+            by_trial[trial_id].append(FoldRecord(
+                fold=fold,
+                test_scores=codec.decode_scores(test_json),
+                train_scores=None if train_json is None else codec.decode_scores(train_json),
+                fit_time=nan if fit_time is None else fit_time,
+                score_time=nan if score_time is None else score_time,
+                fit_error=fit_error,
+                score_error=score_error,
+            ))
+        return [
+            self._to_trial(row, steps.get(row[0], {}), tuple(by_trial.get(row[0], ())))
+            for row in rows
+        ]
 
-    def _to_trial(self, row: Row[Any], intermediate: dict[int, float]) -> FrozenTrial:
+    def _to_trial(self, row: Sequence[Any], intermediate: dict[int, float],
+                  folds: tuple[FoldRecord, ...]) -> FrozenTrial:
         # Unpacked by position (the table's column order): attribute access per field
         # was a third of the time of reading 10k trials.
         (trial_id, _study_id, number, candidate, state, value, value_special, params_json,
          dimensions_json, attrs_json, message, owner, started_at, finished_at,
-         heartbeat_at) = row
+         heartbeat_at, budget, _seq) = row
         return FrozenTrial(
             number=number,
             state=_STATES[state],
@@ -509,6 +603,8 @@ class SQLStorage(Storage):
             owner=owner,
             heartbeat_at=heartbeat_at,
             trial_id=trial_id,
+            budget=budget,
+            folds=folds,
         )
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tunesmith.exceptions import InvalidSpaceError
+from tunesmith.records import FoldRecord
 from tunesmith.space import Dimension, decode_value, encode_value
 
 __all__ = [
@@ -28,9 +29,11 @@ __all__ = [
     "decode_dimensions",
     "decode_json_value",
     "decode_params",
+    "decode_scores",
     "dumps",
     "encode_attrs",
     "encode_dimensions",
+    "encode_folds",
     "encode_params",
     "split_value",
 ]
@@ -162,3 +165,41 @@ def split_value(value: float | None) -> tuple[float | None, str | None]:
     if math.isinf(value):
         return None, "inf" if value > 0 else "-inf"
     return value, None
+
+
+def _encode_scores(scores: Mapping[str, float], owner: str) -> str:
+    if not isinstance(scores, Mapping):
+        raise TypeError(f"the scores of {owner} must map a metric name to a float, got "
+                        f"{type(scores).__name__} {scores!r:.80}")
+    return dumps({str(name): encode_value(float(value)) for name, value in scores.items()})
+
+
+def decode_scores(text: str) -> dict[str, float]:
+    """A fold's scores (metric -> float, NaN included) back from their JSON text."""
+    return {name: decode_value(value) for name, value in json.loads(text).items()}
+
+
+def encode_folds(trial_id: int, folds: Sequence[FoldRecord]) -> list[dict[str, Any]]:
+    """The rows of ``tunesmith_folds`` for a trial's fold records; each fold once."""
+    rows: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for fold in folds:
+        if not isinstance(fold, FoldRecord):
+            raise TypeError(f"folds must be FoldRecords, got {type(fold).__name__}")
+        number = int(fold.fold)
+        if number in seen:
+            raise ValueError(f"fold {number} of trial {trial_id} is given twice")
+        seen.add(number)
+        owner = f"fold {number} of trial {trial_id}"
+        rows.append({
+            "trial_id": trial_id,
+            "fold": number,
+            "test_scores_json": _encode_scores(fold.test_scores, owner),
+            "train_scores_json": None if fold.train_scores is None
+            else _encode_scores(fold.train_scores, owner),
+            "fit_time": float(fold.fit_time),
+            "score_time": float(fold.score_time),
+            "fit_error": fold.fit_error,
+            "score_error": fold.score_error,
+        })
+    return rows

@@ -21,19 +21,22 @@ from tunesmith.exceptions import SchemaVersionError
 
 __all__ = [
     "RUNNING",
+    "SCHEMA_LOCK_KEY",
     "SCHEMA_VERSION",
     "Statements",
     "check_version",
     "create_schema",
+    "library_version",
     "read_version",
 ]
 
-#: Bump on any change to the tables below, and say in ``check_version`` how to move on.
-SCHEMA_VERSION = 1
+#: Bump on any change to the tables below, and add the step that moves a database on
+#: to :mod:`tunesmith.storage._sql_migrate`.
+SCHEMA_VERSION = 2
 
-# Key of the PostgreSQL advisory lock that serialises table creation, so that workers
-# starting at the same moment do not race on CREATE TABLE.
-_CREATE_LOCK_KEY = 0x7475_6E65  # "tune"
+#: Key of the PostgreSQL advisory lock that serialises table creation and migration, so
+#: that workers starting at the same moment do not race on CREATE or ALTER TABLE.
+SCHEMA_LOCK_KEY = 0x7475_6E65  # "tune"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -86,6 +89,9 @@ studies_table = sa.Table(
     sa.Column("name", sa.String, nullable=False),
     sa.Column("direction", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # The study's change sequence: bumped by every write that changes one of its trials
+    # (not by heartbeats), and stamped on that trial as its ``seq`` (see Statements).
+    sa.Column("seq", sa.BigInteger, nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("name", name="tunesmith_uq_studies_name"),
     # AUTOINCREMENT: never hand a deleted study's id to a new one, so that a stale
     # worker cannot write into a study that merely reuses the number.
@@ -134,6 +140,11 @@ trials_table = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=True),
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.Column("heartbeat_at", UTCDateTime, nullable=True),
+    # The resource the trial was evaluated with (samples, epochs...), for halving.
+    sa.Column("budget", sa.Double, nullable=True),
+    # The study's sequence number at the trial's last change: "seq > n" is what
+    # changed since a reader last looked. The default only fills rows that predate it.
+    sa.Column("seq", sa.BigInteger, nullable=False, server_default=sa.text("0")),
     # The study's trials by number: numbering (MAX+1) and ordered reads use it, and
     # it makes a duplicate number impossible whatever the isolation level.
     sa.UniqueConstraint("study_id", "number", name="tunesmith_uq_trials_number"),
@@ -141,6 +152,8 @@ trials_table = sa.Table(
     sa.UniqueConstraint("study_id", "candidate", name="tunesmith_uq_trials_candidate"),
     # Looking for RUNNING trials to take over stays cheap at 100k finished trials.
     sa.Index("tunesmith_ix_trials_study_state", "study_id", "state"),
+    # Incremental reads: the trials of a study changed after a sequence number.
+    sa.Index("tunesmith_ix_trials_study_seq", "study_id", "seq"),
     sqlite_autoincrement=True,
 )
 
@@ -155,6 +168,26 @@ trial_values_table = sa.Table(
     ),
     sa.Column("step", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("value", sa.Double, nullable=True),  # NULL is NaN: a reported value is a float
+)
+
+# One row per cross-validation fold of a trial, typed; scores are JSON objects
+# (metric -> float, NaN tagged), written with the trial's finish.
+folds_table = sa.Table(
+    "tunesmith_folds",
+    metadata,
+    sa.Column(
+        "trial_id",
+        sa.Integer,
+        sa.ForeignKey("tunesmith_trials.trial_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("fold", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("test_scores_json", sa.Text, nullable=False),
+    sa.Column("train_scores_json", sa.Text, nullable=True),
+    sa.Column("fit_time", sa.Double, nullable=False),
+    sa.Column("score_time", sa.Double, nullable=False),
+    sa.Column("fit_error", sa.Text, nullable=True),
+    sa.Column("score_error", sa.Text, nullable=True),
 )
 
 
@@ -174,13 +207,17 @@ class Statements:
         # ON CONFLICT (upsert, claim) is dialect syntax; SQLite and PostgreSQL agree on it.
         insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
         s, a, t, v = studies_table, study_attrs_table, trials_table, trial_values_table
+        f = folds_table
         p = sa.bindparam
         now = p("p_now", type_=UTCDateTime())
         sid, tid = p("p_sid", type_=sa.Integer), p("p_tid", type_=sa.Integer)
+        seq = p("p_seq", type_=sa.BigInteger)
 
         # studies
         self.study_by_name = sa.select(s.c.study_id).where(s.c.name == p("p_name"))
-        self.study_row = sa.select(s).where(s.c.study_id == sid)
+        self.study_row = sa.select(s.c.study_id, s.c.name, s.c.direction).where(
+            s.c.study_id == sid
+        )
         self.insert_study = sa.insert(s).returning(s.c.study_id)
         self.insert_attrs = sa.insert(a)
         # The outer join tells "no such study" (no row) from "no attributes" in one query.
@@ -211,49 +248,82 @@ class Statements:
         study_trials = sa.select(t.c.trial_id).where(t.c.study_id == sid)
         self.delete_study = (
             sa.delete(v).where(v.c.trial_id.in_(study_trials)),
+            sa.delete(f).where(f.c.trial_id.in_(study_trials)),
             sa.delete(t).where(t.c.study_id == sid),
             sa.delete(a).where(a.c.study_id == sid),
             sa.delete(s).where(s.c.study_id == sid),
         )
 
-        # creating trials
-        # A row lock on the study: on PostgreSQL concurrent creators of one study take
-        # turns, so MAX+1 never collides (SQLite's BEGIN IMMEDIATE already serialises;
-        # it has no FOR UPDATE). NO KEY UPDATE leaves foreign-key checks unblocked.
-        self.lock_study = (
-            sa.select(s.c.study_id).where(s.c.study_id == sid).with_for_update(key_share=True)
+        # The change sequence. Every write that changes a trial first bumps its study's
+        # counter with UPDATE ... RETURNING and stamps the trial with the new value. The
+        # UPDATE holds the study's row lock until commit, so on PostgreSQL transactions
+        # commit in seq order, and a reader following "seq > last seen" never skips a
+        # write that committed late (a global SEQUENCE hands out numbers without that
+        # order). On SQLite, BEGIN IMMEDIATE already serialises writers. The lock also
+        # makes concurrent creators of one study take turns, so MAX+1 never collides.
+        self.bump = (
+            sa.update(s).where(s.c.study_id == sid).values(seq=s.c.seq + 1).returning(s.c.seq)
         )
-        next_number = (
-            sa.select(sa.func.coalesce(sa.func.max(t.c.number) + 1, 0))
-            .where(t.c.study_id == sid)
+        # The same for a trial by id, and only while it runs: a finished trial no longer
+        # changes, and a no-op finish or report leaves the counter alone.
+        running_study = (
+            sa.select(t.c.study_id)
+            .where(t.c.trial_id == tid, t.c.state == RUNNING)
             .scalar_subquery()
         )
-        new_trial = insert(t).values(
-            study_id=sid, number=next_number, candidate=p("p_candidate", type_=sa.BigInteger),
-            state=RUNNING, params_json=p("p_params"), dimensions_json=p("p_dims"),
-            attrs_json="{}", owner=p("p_owner"), started_at=now, heartbeat_at=now,
+        self.bump_for_trial = (
+            sa.update(s)
+            .where(s.c.study_id == running_study)
+            .values(seq=s.c.seq + 1)
+            .returning(s.c.seq)
+        )
+
+        # creating trials
+        # INSERT ... SELECT over the study's trials: the aggregate gives one row, the
+        # next number, which HAVING drops when the budget (p_max) is reached. So the
+        # number and the budget check are one statement, under the study's row lock.
+        next_number = sa.func.coalesce(sa.func.max(t.c.number) + 1, 0)
+        source = (
+            sa.select(
+                sid, next_number, p("p_candidate", type_=sa.BigInteger), sa.literal(RUNNING),
+                p("p_params", type_=sa.Text), p("p_dims", type_=sa.Text), sa.literal("{}"),
+                p("p_owner", type_=sa.String), now, now,
+                p("p_budget", type_=sa.Double), seq,
+            )
+            .where(t.c.study_id == sid)
+            .having(next_number < p("p_max", type_=sa.BigInteger))
+        )
+        new_trial = insert(t).from_select(
+            ["study_id", "number", "candidate", "state", "params_json", "dimensions_json",
+             "attrs_json", "owner", "started_at", "heartbeat_at", "budget", "seq"],
+            source,
         )
         self.create_trial = new_trial.returning(t.c.trial_id, t.c.number)
         # The claim of a grid point: a second trial for it inserts nothing, returns nothing.
         self.claim_trial = new_trial.on_conflict_do_nothing(
             index_elements=[t.c.study_id, t.c.candidate]
         ).returning(t.c.trial_id, t.c.number)
+        # Why nothing was inserted: the budget, or (claims) a taken candidate.
+        self.next_number = sa.select(next_number).where(t.c.study_id == sid)
 
         # changing trials
         running = sa.update(t).where(t.c.trial_id == tid, t.c.state == RUNNING)
         self.take_over = (
             running.where(t.c.owner == p("p_old"))
-            .values(owner=p("p_new"), started_at=now, heartbeat_at=now)
+            .values(owner=p("p_new"), started_at=now, heartbeat_at=now, seq=seq)
             .returning(*t.c)
         )
         self.clear_values = sa.delete(v).where(v.c.trial_id == tid)
-        self.set_params = running.values(params_json=p("p_params"), dimensions_json=p("p_dims"))
+        self.set_params = running.values(
+            params_json=p("p_params"), dimensions_json=p("p_dims"), seq=seq
+        )
         outcome = {
             "state": p("p_state"),
             "value": p("p_value", type_=sa.Double),
             "value_special": p("p_special"),
             "message": p("p_message"),
             "finished_at": now,
+            "seq": seq,
         }
         merged = {
             "params_json": p("p_params"),
@@ -272,12 +342,14 @@ class Statements:
             .where(t.c.trial_id == tid)
             .with_for_update()
         )
-        self.beat = running.values(heartbeat_at=now)
+        self.insert_folds = sa.insert(f)
+        # A heartbeat changes no seq: it would make every reader re-read running trials.
         self.beat_many = (
             sa.update(t)
             .where(t.c.trial_id.in_(p("p_ids", expanding=True)), t.c.state == RUNNING)
             .values(heartbeat_at=now)
         )
+        self.beat_report = running.values(heartbeat_at=now, seq=seq)
         report = insert(v).values(trial_id=tid, step=p("p_step", type_=sa.BigInteger),
                                   value=p("p_value", type_=sa.Double))
         self.report = report.on_conflict_do_update(
@@ -289,21 +361,43 @@ class Statements:
         self.trial_row = sa.select(t).where(t.c.trial_id == tid)
         value_columns = sa.select(v.c.trial_id, v.c.step, v.c.value)
         self.trial_values = value_columns.where(v.c.trial_id == tid).order_by(v.c.step)
+        fold_columns = sa.select(
+            f.c.trial_id, f.c.fold, f.c.test_scores_json, f.c.train_scores_json, f.c.fit_time,
+            f.c.score_time, f.c.fit_error, f.c.score_error,
+        )
+        self.trial_folds = fold_columns.where(f.c.trial_id == tid).order_by(f.c.fold)
         in_study = t.c.study_id == sid
         in_states = t.c.state.in_(p("p_states", expanding=True))
+        changed = t.c.seq > p("p_since", type_=sa.BigInteger)
         self.study_trials = sa.select(t).where(in_study).order_by(t.c.number)
         self.study_trials_in_states = sa.select(t).where(in_study, in_states).order_by(t.c.number)
         joined = value_columns.join(t, t.c.trial_id == v.c.trial_id)
         order = (v.c.trial_id, v.c.step)
         self.study_values = joined.where(in_study).order_by(*order)
         self.study_values_in_states = joined.where(in_study, in_states).order_by(*order)
+        self.study_values_changed = joined.where(in_study, changed).order_by(*order)
+        folds_joined = fold_columns.join(t, t.c.trial_id == f.c.trial_id)
+        fold_order = (f.c.trial_id, f.c.fold)
+        self.study_folds = folds_joined.where(in_study).order_by(*fold_order)
+        self.study_folds_in_states = folds_joined.where(in_study, in_states).order_by(*fold_order)
+        self.study_folds_changed = folds_joined.where(in_study, changed).order_by(*fold_order)
+        # The study's sequence number and its trials changed since p_since, in one
+        # statement: one snapshot on PostgreSQL too, so the number returned never runs
+        # ahead of the rows returned. The outer join gives a row (of NULLs) when nothing
+        # changed, and none when there is no such study.
+        self.changed_trials = (
+            sa.select(s.c.seq, t)
+            .select_from(s.outerjoin(t, sa.and_(t.c.study_id == s.c.study_id, changed)))
+            .where(s.c.study_id == sid)
+            .order_by(t.c.number)
+        )
         self.candidates = sa.select(t.c.candidate).where(in_study, t.c.candidate.is_not(None))
 
 
 # -- schema version -----------------------------------------------------------------
 
 
-def _library_version() -> str:
+def library_version() -> str:
     try:
         return importlib_metadata.version("tunesmith")
     except importlib_metadata.PackageNotFoundError:  # running from a source tree
@@ -331,13 +425,13 @@ def create_schema(conn: Connection) -> None:
     the others then find the tables there (``checkfirst``).
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CREATE_LOCK_KEY)))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
     metadata.create_all(conn, checkfirst=True)
     if conn.execute(sa.select(sa.func.count()).select_from(version_table)).scalar_one() == 0:
         conn.execute(
             sa.insert(version_table).values(
                 schema_version=SCHEMA_VERSION,
-                library_version=_library_version(),
+                library_version=library_version(),
                 created_at=datetime.now(timezone.utc),
             )
         )
@@ -350,7 +444,7 @@ def check_version(found: tuple[int, str], where: str) -> None:
         return
     head = (
         f"the database {where} has tunesmith schema version {version} (written by "
-        f"tunesmith {written_by}), but this tunesmith ({_library_version()}) expects "
+        f"tunesmith {written_by}), but this tunesmith ({library_version()}) expects "
         f"schema version {SCHEMA_VERSION}. "
     )
     if version > SCHEMA_VERSION:
