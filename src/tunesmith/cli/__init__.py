@@ -12,6 +12,9 @@
 Where studies live: ``--storage URL``, else ``$TUNESMITH_STORAGE``, else the study
 file's ``storage`` key, else a SQLite file beside the study file (``quickstart.toml``
 -> ``quickstart.db``). The inspect commands also take a study file in place of NAME.
+A study file may not send the run to a database server on its own: a remote storage
+named in the file needs ``--trust-storage`` (docs/security.md). The inspect commands
+open SQLite read-only.
 
 Exit status: 0 done, 1 the search or storage failed, 2 a mistake in the input (study
 file, data, arguments: one line on stderr, never a traceback), 130 interrupted (every
@@ -32,11 +35,16 @@ import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from tunesmith.cli._config import ConfigError, Settings, load_settings, normalize_storage
+# Only the standard library at import time: ``tunesmith --version`` and a usage error
+# must not wait for pydantic, pandas or scikit-learn. Commands import what they need.
+if TYPE_CHECKING:
+    from tunesmith.cli._config import Settings
 
 __all__ = ["main"]
+
+STUDY_FILE_DOCS = "docs/study-file.md"
 
 ENV_STORAGE = "TUNESMITH_STORAGE"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -65,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
     except _UsageError as exc:
-        print(f"error: {exc}", file=stderr)
+        print(f"error: {_one_line(str(exc))}", file=stderr)
         return EXIT_USAGE
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
@@ -81,7 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args, out, argv))
     except KeyboardInterrupt:
         if args.command == "run":
-            print(f"\ninterrupted; resume with: tunesmith {shlex.join(argv)}", file=stderr)
+            from tunesmith.cli._text import redact
+
+            print(f"\ninterrupted; resume with: tunesmith {redact(shlex.join(argv))}",
+                  file=stderr)
         else:
             print("\ninterrupted", file=stderr)
         return EXIT_INTERRUPTED
@@ -91,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps interpreter exit quiet
         return EXIT_OK
     except Exception as exc:
+        from tunesmith.cli._config import ConfigError
+
         status, message = _classify(exc)
         where = getattr(args, "study", None) if isinstance(exc, ConfigError) else None
         out.error(f"{where}: {message}" if where else message)
@@ -101,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _classify(exc: Exception) -> tuple[int, str]:
     """Exit status and one-line message for an exception that reached ``main``."""
+    from tunesmith.cli._config import ConfigError
     from tunesmith.cli._errors import SearchFailed
     from tunesmith.exceptions import (
         InvalidSpaceError,
@@ -110,7 +124,7 @@ def _classify(exc: Exception) -> tuple[int, str]:
         StudyNotFoundError,
     )
 
-    one_line = " ".join(str(exc).split())
+    one_line = _one_line(str(exc))
     if isinstance(exc, ConfigError | StudyNotFoundError | StudyMismatchError | InvalidSpaceError):
         return EXIT_USAGE, one_line
     if isinstance(exc, SchemaVersionError):
@@ -121,49 +135,89 @@ def _classify(exc: Exception) -> tuple[int, str]:
                          "(rerun with -v for the traceback)")
 
 
+def _one_line(text: str) -> str:
+    """An error message as one line, passwords hidden, control characters escaped."""
+    from tunesmith.cli._text import clean, redact
+
+    return clean(redact(" ".join(text.split())))
+
+
 # -- commands -------------------------------------------------------------------------
 
 
 def _cmd_run(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
+    from tunesmith.cli._config import load_settings
     from tunesmith.cli._output import print_outcome
-    from tunesmith.cli._run import run_study
+    from tunesmith.cli._run import RunOptions, run_study
+    from tunesmith.cli._storage import check_url
+    from tunesmith.cli._text import redact
 
     path = Path(args.study)
     settings = load_settings(path)
-    storage = _run_storage(args, settings, path)
+    settings = _with_overrides(settings, args)
+    storage = check_url(_run_storage(args, settings, path))
 
-    def on_start(name: str, url: str, planned: int | None, done: int) -> None:
+    def on_start(name: str, url: str, planned: int | None, done: int, folds: int | None
+                 ) -> None:
         total = f"{planned} trials" if planned else "trials"
+        if planned and folds:  # the drop-ins' bar counts fits: say how they add up
+            total += f" x {folds} folds = {planned * folds} fits"
+        where = redact(url)
         if done:
-            out.info(f"resuming study {name!r}: {done} of {total} already done ({url})")
+            out.info(f"resuming study {name!r}: {done} of {total} already done ({where})")
         else:
-            out.info(f"study {name!r}: {settings.search.strategy.value} search, {total} ({url})")
+            out.info(f"study {name!r}: {settings.search.strategy.value} search, {total} "
+                     f"({where})")
 
     show_progress = False if (args.quiet or args.no_progress) else None
+    options = RunOptions(n_jobs=args.n_jobs, timeout=args.timeout, save_model=args.save_model)
     with _terminate_as_interrupt():
         outcome = run_study(settings, storage=storage, show_progress=show_progress,
-                            n_jobs=args.n_jobs, on_start=on_start)
+                            n_jobs=args.n_jobs, on_start=on_start, options=options)
     show = f"tunesmith show {shlex.quote(str(args.study))}"
     if args.storage:
         show += f" --storage {shlex.quote(args.storage)}"
-    print_outcome(out, outcome, show_command=show)
+    if args.trust_storage:
+        show += " --trust-storage"
+    for note in outcome.notes:
+        out.info(note)
+    print_outcome(out, outcome, show_command=redact(show))
     return EXIT_OK
 
 
+def _with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The study file's settings with ``--n-trials`` applied."""
+    from tunesmith.cli._config import ConfigError, Strategy
+
+    if args.n_trials is None:
+        return settings
+    if settings.search.strategy is Strategy.GRID:
+        raise ConfigError("--n-trials", "a grid search runs every point of its space; "
+                                        "--n-trials applies to random, sobol and tpe")
+    search = settings.search.model_copy(update={"n_trials": args.n_trials})
+    return settings.model_copy(update={"search": search})
+
+
 def _cmd_studies(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
-    from tunesmith.cli._inspect import cmd_studies, open_existing
+    from tunesmith.cli._inspect import cmd_studies
+    from tunesmith.cli._storage import open_for_inspection
 
     url = _inspect_storage(args, None)
-    with open_existing(url) as storage:
+    with open_for_inspection(url) as storage:
         return cmd_studies(storage, out)
 
 
 def _study_command(name: str) -> Any:
     def handler(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
         from tunesmith.cli import _inspect
+        from tunesmith.cli._storage import open_for_inspection, open_for_run
 
         study, url = _study_and_storage(args)
-        with _inspect.open_existing(url) as storage:
+        # delete writes; every other command only reads, and opens SQLite read-only.
+        opener = open_for_run if name == "delete" else open_for_inspection
+        if name == "delete":
+            open_for_inspection(url).close()  # refuses a file that is not a tunesmith one
+        with opener(url) as storage:
             if name == "show":
                 return _inspect.cmd_show(storage, study, url, out)
             if name == "trials":
@@ -179,24 +233,46 @@ def _study_command(name: str) -> Any:
 # -- where the studies are ------------------------------------------------------------
 
 
-def _run_storage(args: argparse.Namespace, settings: Settings, path: Path) -> str:
-    from tunesmith.cli._run import default_storage
+def _given_storage(args: argparse.Namespace) -> str | None:
+    """The storage the person gave (command line, then environment): trusted as is."""
+    from tunesmith.cli._config import normalize_storage
+    from tunesmith.cli._storage import check_url
 
-    given = args.storage or os.environ.get(ENV_STORAGE)
-    if given:
-        return normalize_storage(given, Path.cwd())
-    return settings.storage or default_storage(path)
+    given = args.storage if args.storage is not None else os.environ.get(ENV_STORAGE)
+    if given is None:
+        return None
+    key = "--storage" if args.storage is not None else ENV_STORAGE
+    return check_url(normalize_storage(given, Path.cwd()) if given.strip() else given, key)
+
+
+def _file_storage(args: argparse.Namespace, settings: Settings, path: Path) -> str:
+    """The storage a study file names (or the default beside it): remote needs trust."""
+    from tunesmith.cli._config import ConfigError
+    from tunesmith.cli._storage import is_remote
+    from tunesmith.cli._text import redact
+
+    if settings.storage is None:
+        return f"sqlite:///{path.resolve().with_suffix('.db')}"
+    if is_remote(settings.storage) and not args.trust_storage:
+        raise ConfigError(
+            "storage", f"the study file names the database server {redact(settings.storage)!r}; "
+                       "a study file may not send your database password to a server on its "
+                       "own: pass --trust-storage if you trust this file, or --storage URL")
+    return settings.storage
+
+
+def _run_storage(args: argparse.Namespace, settings: Settings, path: Path) -> str:
+    return _given_storage(args) or _file_storage(args, settings, path)
 
 
 def _inspect_storage(args: argparse.Namespace, study_file: Path | None) -> str:
-    given = args.storage or os.environ.get(ENV_STORAGE)
-    if given:
-        return normalize_storage(given, Path.cwd())
-    if study_file is not None:
-        from tunesmith.cli._run import default_storage
+    from tunesmith.cli._config import ConfigError, load_settings
 
-        settings = load_settings(study_file)
-        return settings.storage or default_storage(study_file)
+    given = _given_storage(args)
+    if given:
+        return given
+    if study_file is not None:
+        return _file_storage(args, load_settings(study_file), study_file)
     raise ConfigError(
         "", f"which storage? pass --storage URL (e.g. sqlite:///study.db) or set {ENV_STORAGE}"
         ", or name a study file instead of a study"
@@ -205,6 +281,8 @@ def _inspect_storage(args: argparse.Namespace, study_file: Path | None) -> str:
 
 def _study_and_storage(args: argparse.Namespace) -> tuple[str, str]:
     """NAME may be a study's name, or a study file standing for its name and storage."""
+    from tunesmith.cli._config import ConfigError, load_settings
+
     name = args.name
     if name.endswith(".toml"):
         path = Path(name)
@@ -220,13 +298,50 @@ def _study_and_storage(args: argparse.Namespace) -> tuple[str, str]:
 # -- the parser -----------------------------------------------------------------------
 
 
+def _n_jobs(text: str) -> int:
+    value = _integer(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0: use 1 for one process, -1 for every "
+                                         "core")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
 def _parser() -> _Parser:
-    from tunesmith import __version__
+    from tunesmith import __version__  # the package is imported already: free
 
     common = _Parser(add_help=False)
     common.add_argument("--storage", metavar="URL",
                         help=f"database URL or SQLite file (default: ${ENV_STORAGE}, "
                              "else the study file's storage, else FILE.db beside it)")
+    common.add_argument("--trust-storage", action="store_true",
+                        help="let the study file name a database server (its storage key); "
+                             "without it only SQLite files are taken from a study file")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no notes; run prints one result line")
     common.add_argument("-v", "--verbose", action="store_true",
@@ -240,10 +355,21 @@ def _parser() -> _Parser:
     run = sub.add_parser("run", parents=[common], help="run (or resume) a study file",
                          description="Load the data, search, refit on the training set, "
                                      "score the held-out set and print a summary. "
-                                     "Running it again resumes an interrupted search.")
+                                     "Running it again resumes an interrupted search.",
+                         epilog=f"The study-file format, key by key: {STUDY_FILE_DOCS} "
+                                "(in the tunesmith repository); examples: examples/*.toml. "
+                                "What a study file may do: docs/security.md.")
     run.add_argument("study", metavar="STUDY.toml", help="the study file")
-    run.add_argument("--n-jobs", type=int, default=None, metavar="N",
+    run.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                      help="processes (overrides search.n_jobs; results do not change)")
+    run.add_argument("--n-trials", type=_positive_int, default=None, metavar="N",
+                     help="trials in all (overrides search.n_trials; not for a grid)")
+    run.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                     help="start no trial after SECONDS; the best so far is refit and "
+                          "summarised, and the same command continues the study")
+    run.add_argument("--save-model", type=Path, default=None, metavar="PATH",
+                     help="save the refit model (skops if installed, else joblib: "
+                          "loading a joblib file runs code, so load only your own)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--format", choices=("table", "json"), default="table",
                      help="summary format (json: one object on stdout)")

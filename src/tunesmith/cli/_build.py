@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import get_scorer_names
 from sklearn.pipeline import Pipeline
 
+from tunesmith.cli._checks import screen_param
 from tunesmith.cli._config import ConfigError, EstimatorSettings, Settings, SpaceEntry, Strategy
 from tunesmith.cli._data import make_preprocessor, non_numeric_columns
 from tunesmith.space import Float, Int, Space
@@ -203,7 +204,8 @@ def make_estimator(settings: EstimatorSettings) -> BaseEstimator:
             "estimator.class", f"cannot create {cls.__name__}() without arguments: {exc}"
         ) from None
     valid = estimator.get_params(deep=True)
-    for name in settings.params:
+    for name, value in settings.params.items():
+        screen_param(f"estimator.params.{name}", name, value)  # before anything is set
         if name not in valid:
             raise ConfigError(f"estimator.params.{name}", _unknown_param(estimator, name, valid))
     try:
@@ -270,6 +272,8 @@ def build_space(
     valid = estimator.get_params(deep=True)
     space: dict[str, Any] = {}
     for key, entry in entries.items():
+        for value in entry.values or (None,):
+            screen_param(f"space.{key}", key, value)
         name = key
         if in_pipeline and not key.startswith(tuple(f"{s}__" for s in _STEPS)):
             name = f"model__{key}"

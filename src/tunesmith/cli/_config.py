@@ -89,6 +89,17 @@ __all__ = [
 #: TOML has no null; this string stands for Python's ``None`` in lists and params.
 NONE_TOKEN = "None"
 
+#: Seeds are what numpy's ``RandomState`` accepts: 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+#: The most values one ``[space]`` key may list (a helper's count, a range's length).
+MAX_VALUES = 100_000
+#: The most trials a study file may ask for.
+MAX_TRIALS = 10_000_000
+#: How deep tables and lists may nest: a study file needs three or four levels.
+MAX_DEPTH = 12
+#: A study file is a page of TOML; anything far larger is not one.
+MAX_FILE_BYTES = 1_000_000
+
 #: Datasets scikit-learn ships inside its wheel (no download), by study-file name.
 DATASETS: dict[str, str] = {
     "breast_cancer": "load_breast_cancer",
@@ -162,8 +173,8 @@ class DataSettings(_Model):
     target: str | None = None
     dataset: Literal["breast_cancer", "diabetes", "digits", "iris", "wine"] | None = None
     drop: tuple[str, ...] = ()
-    test_size: float | None = Field(default=None, gt=0, lt=1)
-    split_seed: int = 0
+    test_size: float | None = Field(default=None, gt=0, lt=1, strict=True)
+    split_seed: int = Field(default=0, ge=0, le=MAX_SEED, strict=True)
 
     @field_validator("train", "test")
     @classmethod
@@ -229,21 +240,22 @@ class PreprocessSettings(_Model):
     """
 
     numeric_impute: Literal["mean", "median", "most_frequent"] = "median"
-    scale: bool = True
-    max_categories: int | None = Field(default=None, ge=2)
+    scale: bool = Field(default=True, strict=True)
+    max_categories: int | None = Field(default=None, ge=2, strict=True)
 
 
 class SpaceEntry(_Model):
     """One line of ``[space]``: a list of values, a helper that makes one, or a range."""
 
     values: tuple[Any, ...] | None = None
-    logspace: list[float] | None = None
-    linspace: list[float] | None = None
-    range: list[int] | None = None
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    step: float | None = None
+    logspace: list[Annotated[float, Field(strict=True)]] | None = None
+    linspace: list[Annotated[float, Field(strict=True)]] | None = None
+    range: list[Annotated[int, Field(strict=True)]] | None = None
+    # Strict: "1" or true where a number belongs is a mistake to name, not to convert.
+    low: float | None = Field(default=None, strict=True)
+    high: float | None = Field(default=None, strict=True)
+    log: bool = Field(default=False, strict=True)
+    step: float | None = Field(default=None, strict=True)
     type: Literal["float", "int"] | None = None
 
     @model_validator(mode="before")
@@ -280,19 +292,28 @@ class SpaceEntry(_Model):
             raise ValueError("empty list: give at least one value")
         for helper in ("logspace", "linspace"):
             spec = getattr(self, helper)
-            if spec is not None and (len(spec) != 3 or spec[2] < 1 or spec[2] != int(spec[2])):
+            if spec is not None and (len(spec) != 3 or not math.isfinite(sum(spec))
+                                     or spec[2] < 1 or spec[2] != int(spec[2])):
                 raise ValueError(
                     f"{helper} needs [start, stop, count] with count >= 1, e.g. "
                     f"{helper} = [-4, 4, 20]; got {json.dumps(spec)}"
                 )
+            if spec is not None and spec[2] > MAX_VALUES:
+                raise ValueError(f"{helper} count {_fmt(spec[2])} is more than the "
+                                 f"{MAX_VALUES} values one key may list")
         if self.range is not None:
             if not 1 <= len(self.range) <= 3 or (len(self.range) == 3 and self.range[2] == 0):
                 raise ValueError(
                     "range needs [stop], [start, stop] or [start, stop, step] (step != 0), "
                     f"as Python's range; got {json.dumps(self.range)}"
                 )
-            if not list(range(*self.range)):
+            size = len(range(*self.range))  # never built: [1, 10**12] must not fill memory
+            if not size:
                 raise ValueError(f"range {json.dumps(self.range)} is empty")
+            if size > MAX_VALUES:
+                raise ValueError(f"range {json.dumps(self.range)} has {size} values, more than "
+                                 f"the {MAX_VALUES} one key may list; use low and high with "
+                                 'type = "int" and strategy "random", "sobol" or "tpe"')
         if is_range:
             self._check_range()
         elif self.log or self.step is not None or self.type is not None:
@@ -338,11 +359,13 @@ class SearchSettings(_Model):
     """``[search]``: how to search and how to score."""
 
     strategy: Strategy
-    n_trials: int | None = Field(default=None, ge=1, validate_default=True)
-    cv: int = Field(default=5, ge=2)
+    # Strict: cv = "5", seed = "42" or n_trials = true are refused, not converted.
+    n_trials: int | None = Field(default=None, ge=1, le=MAX_TRIALS, validate_default=True,
+                                 strict=True)
+    cv: int = Field(default=5, ge=2, le=1000, strict=True)
     scoring: str | None = None
-    seed: int | None = None
-    n_jobs: int = 1
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, strict=True)
+    n_jobs: int = Field(default=1, strict=True)
 
     @field_validator("n_trials")
     @classmethod
@@ -403,7 +426,13 @@ class Settings(_Model):
     def _storage(cls, storage: str | None, info: ValidationInfo) -> str | None:
         if storage is None:
             return None
-        return normalize_storage(storage, (info.context or {}).get("base_dir") or Path.cwd())
+        if not storage.strip():
+            raise ValueError('empty: give a SQLite file such as "runs.db", or leave the key '
+                             "out to store the study beside the study file")
+        base = (info.context or {}).get("base_dir")
+        url = normalize_storage(storage, base or Path.cwd())
+        _check_inside(storage, url, base)
+        return url
 
     @field_validator("space")
     @classmethod
@@ -444,6 +473,39 @@ def normalize_storage(storage: str, base_dir: Path) -> str:
     return storage
 
 
+def _check_inside(given: str, url: str, base: Path | None) -> None:
+    """A relative SQLite path in a study file stays in the file's folder (or below).
+
+    A study file from elsewhere must not point the run at a database beside other
+    projects' files without the person seeing it; ``--storage`` may say so instead.
+    """
+    if base is None or ("://" in given and not given.lower().startswith("sqlite")):
+        return
+    raw = given.partition(":///")[2] if "://" in given else given
+    if not raw or raw.startswith(("/", "~")) or Path(raw).is_absolute():
+        return
+    target = Path(url.partition(":///")[2])
+    base = Path(base).resolve()
+    if target != base and base not in target.parents:
+        raise ValueError(
+            f"{json.dumps(given)} climbs out of the study file's folder ({base}); keep the "
+            "database beside the study file, or pass --storage on the command line"
+        )
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and lists nest in ``value`` (without recursion)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
+
+
 def parse_settings(text: str, *, name: str, base_dir: Path | None = None) -> Settings:
     """Validate the TOML ``text`` of a study file; ``name`` is the default study name.
 
@@ -452,7 +514,13 @@ def parse_settings(text: str, *, name: str, base_dir: Path | None = None) -> Set
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("", f"not valid TOML: {exc}") from None
+        raise ConfigError("", f"not valid TOML: {' '.join(str(exc).split())}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError("", f"not valid TOML for a study file: nested more than "
+                              f"{MAX_DEPTH} levels deep") from None
+    if _depth(raw) > MAX_DEPTH:
+        raise ConfigError("", f"tables or lists nested more than {MAX_DEPTH} levels deep; a "
+                              "study file needs three or four")
     context = {"base_dir": base_dir, "default_name": _safe_name(name)}
     try:
         return Settings.model_validate(raw, context=context)
@@ -469,6 +537,12 @@ def load_settings(path: str | Path) -> Settings:
     tunesmith.cli._config.ConfigError: cannot read the study file: ...
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file"
+        raise ConfigError("", f"cannot read the study file: {path} is {what}")
+    if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+        raise ConfigError("", f"cannot read the study file: {path} is larger than "
+                              f"{MAX_FILE_BYTES // 1000} kB; a study file is a few lines of TOML")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -84,9 +84,14 @@ def load_data(settings: DataSettings) -> Dataset:
         test_source = settings.test.name
         digest.update(_file_bytes(settings.test))
     elif settings.test_size is not None:
-        X, X_test, y, y_test = train_test_split(
-            X, y, test_size=settings.test_size, random_state=settings.split_seed
-        )
+        try:
+            X, X_test, y, y_test = train_test_split(
+                X, y, test_size=settings.test_size, random_state=settings.split_seed
+            )
+        except ValueError as exc:  # too few rows to hold any out
+            reason = " ".join(str(exc).split())
+            raise ConfigError("data.test_size", f"cannot hold out {settings.test_size:g} of "
+                                                f"{len(X)} rows: {reason}") from None
         test_source = f"{settings.test_size:g} of {settings.train.name}"
     digest.update(repr((settings.target, settings.drop, settings.test_size,
                         settings.split_seed)).encode())
@@ -111,6 +116,9 @@ def _bundled(settings: DataSettings) -> Dataset:
 
 
 def _read_csv(path: Path, key: str) -> pd.DataFrame:
+    if path.exists() and not path.is_dir() and not path.is_file():
+        # /dev/zero, a FIFO: reading would never end.
+        raise ConfigError(key, f"{path} is not a regular file")
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:

@@ -1,11 +1,16 @@
 """``studies``, ``show``, ``trials``, ``best``, ``delete``: read a storage, never search.
 
 These read through the public :class:`~tunesmith.storage.Storage` interface only, so
-they work on any backend and while a run is writing to the same database.
+they work on any backend and while a run is writing to the same database. They open it
+with :func:`~tunesmith.cli._storage.open_for_inspection` (SQLite read-only), and print
+what it holds as text: no markup, control characters escaped, passwords hidden.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +29,57 @@ from tunesmith.cli._output import (
     trials_csv_rows,
 )
 from tunesmith.cli._run import PLANNED_ATTR, RESULT_ATTR, SETTINGS_ATTR, best_trial
+from tunesmith.cli._text import clean, redact
 from tunesmith.exceptions import StudyNotFoundError
 from tunesmith.records import Direction, FrozenTrial, TrialState
-from tunesmith.storage import Storage, open_storage
+from tunesmith.storage import Storage
 
-__all__ = ["cmd_best", "cmd_delete", "cmd_show", "cmd_studies", "cmd_trials", "open_existing"]
+__all__ = ["cmd_best", "cmd_delete", "cmd_show", "cmd_studies", "cmd_trials",
+           "display_state"]
 
 _TOP = 10
+#: A running trial without a heartbeat for this long has lost its worker (the study's
+#: default ``stale_after``: after it, another worker takes the trial over).
+STALE_AFTER_S = 120.0
+_HOST = socket.gethostname()
 
 
-def open_existing(url: str) -> Storage:
-    """Open a storage that must already exist (a SQLite file is not created by looking).
+def display_state(trial: FrozenTrial, *, now: float | None = None) -> str:
+    """A trial's state as people should read it: a RUNNING trial whose worker is gone
+    (its process ended on this host, its heartbeat stale, or released by Ctrl-C) is
+    ``interrupted``; the next run of the study repeats it.
 
-    >>> open_existing("sqlite:////nonexistent/runs.db")
-    Traceback (most recent call last):
-    ...
-    tunesmith.cli._config.ConfigError: storage: no database at /nonexistent/runs.db
+    >>> from datetime import datetime, timezone
+    >>> old = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    >>> display_state(FrozenTrial(0, TrialState.RUNNING, owner="elsewhere:1:x",
+    ...                           heartbeat_at=old))
+    'interrupted'
+    >>> display_state(FrozenTrial(1, TrialState.COMPLETE, value=1.0))
+    'complete'
     """
-    prefix, sep, rest = url.partition(":///")
-    is_file = sep and prefix.split("+")[0] == "sqlite" and rest and rest != ":memory:"
-    if is_file and not Path(rest).is_file():
-        raise ConfigError("storage", f"no database at {rest}")
-    return open_storage(url)
+    if trial.state is not TrialState.RUNNING:
+        return trial.state.value
+    owner = trial.owner or ""
+    if owner == "released":
+        return "interrupted"
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host == _HOST and pid.isdigit():  # this host: the process itself says
+        return "running" if _pid_alive(int(pid)) else "interrupted"
+    beat = trial.heartbeat_at or trial.started_at
+    if beat is not None and (now or time.time()) - beat.timestamp() > STALE_AFTER_S:
+        return "interrupted"
+    return "running"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 def _study_id(storage: Storage, name: str, url: str) -> int:
@@ -54,7 +88,7 @@ def _study_id(storage: Storage, name: str, url: str) -> int:
     except StudyNotFoundError:
         names = [s.name for s in storage.list_studies()]
         known = f"; studies there: {', '.join(names)}" if names else "; it holds no study"
-        raise ConfigError("", f"no study named {name!r} in {url}{known}") from None
+        raise ConfigError("", f"no study named {name!r} in {redact(url)}{known}") from None
 
 
 def cmd_studies(storage: Storage, out: Output) -> int:
@@ -85,8 +119,8 @@ def cmd_studies(storage: Storage, out: Output) -> int:
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         for s in summaries:
             created = "" if s.created_at is None else s.created_at.strftime("%Y-%m-%d %H:%M")
-            table.add_row(s.name, s.direction.value, str(s.n_trials), str(s.n_complete),
-                          format_value(s.best_value), created)
+            table.add_row(clean(s.name, one_line=True), s.direction.value, str(s.n_trials),
+                          str(s.n_complete), format_value(s.best_value), created)
         if summaries:
             out.print(table)
         else:
@@ -127,34 +161,36 @@ def cmd_show(storage: Storage, name: str, url: str, out: Output) -> int:
     if out.fmt == "json":
         out.json({
             "name": name,
-            "storage": url,
+            "storage": redact(url),
             "direction": direction.value,
             "settings": settings,
             "planned": planned,
             "states": state_counts(trials),
+            "interrupted": sum(display_state(t) == "interrupted" for t in trials),
             "best": None if best is None else trial_dict(best),
             "result": result or None,
             "top": [trial_dict(t) for t in ranked[:_TOP]],
         })
         return 0
-    label = result.get("scoring") or (settings or {}).get("search", {}).get("scoring") or "value"
+    label = clean(str(result.get("scoring") or (settings or {}).get("search", {}).get("scoring")
+                      or "value"), one_line=True)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    grid.add_row("study", name)
-    grid.add_row("storage", url)
+    grid.add_row("study", clean(name, one_line=True))
+    grid.add_row("storage", clean(redact(url), one_line=True))
     for key, value in _settings_lines(settings, attrs, direction):
-        grid.add_row(key, value)
+        grid.add_row(key, clean(value, one_line=True))
     done = sum(t.state.is_finished for t in trials)
     progress = f"{done} of {planned} trials finished" if planned else f"{done} trials finished"
-    grid.add_row("progress", f"{progress} ({states_text(trials)})")
+    grid.add_row("progress", f"{progress} ({_states_text(trials)})")
     if best is not None:
         grid.add_row(f"best {label}", f"{format_value(best.value)}  (trial {best.number})")
         grid.add_row("best params", params_text(best.params))
     if result.get("test_score") is not None:
         grid.add_row(f"held-out {label}",
-                     f"{format_value(result['test_score'])} on {result.get('n_test')} rows "
-                     f"({result.get('test_source')})")
+                     clean(f"{format_value(result['test_score'])} on {result.get('n_test')} "
+                           f"rows ({result.get('test_source')})", one_line=True))
     out.print(grid)
     if ranked:
         out.print()
@@ -174,17 +210,19 @@ def _settings_lines(settings: dict[str, Any] | None, attrs: dict[str, Any],
         if "sampler" in attrs:
             lines.append(("sampler", str(attrs["sampler"])))
         return lines
-    data, search = settings.get("data", {}), settings.get("search", {})
-    source = data.get("dataset") or Path(str(data.get("train"))).name
+    data, search = settings.get("data") or {}, settings.get("search") or {}
+    source = str(data.get("dataset") or Path(str(data.get("train"))).name)
     if data.get("target"):
         source += f" (target {data['target']})"
-    estimator = settings.get("estimator", {})
+    estimator = settings.get("estimator") or {}
     fixed = params_text(estimator.get("params") or {})
-    model = estimator.get("class", "?") + (f"  {fixed}" if fixed else "")
+    model = str(estimator.get("class", "?")) + (f"  {fixed}" if fixed else "")
     if settings.get("preprocess") is not None:
         model = "preprocessing + " + model
-    space = "; ".join(f"{name} {_entry_text(entry)}"
-                      for name, entry in settings.get("space", {}).items())
+    entries = settings.get("space")
+    # No [space] table: the run tuned the estimator's ready-made space.
+    space = ("the estimator's ready-made space" if not entries else
+             "; ".join(f"{name} {_entry_text(entry)}" for name, entry in entries.items()))
     search_text = (f"{search.get('strategy')}"
                    + (f", {search['n_trials']} trials" if search.get("n_trials") else "")
                    + f", cv={search.get('cv')}, scoring={search.get('scoring') or 'default'}"
@@ -216,6 +254,20 @@ def _entry_text(entry: dict[str, Any]) -> str:
     return text
 
 
+def _states_text(trials: list[FrozenTrial]) -> str:
+    """``84 complete, 2 interrupted``: running trials whose worker is gone are named so."""
+    interrupted = sum(display_state(t) == "interrupted" for t in trials)
+    text = states_text(trials)
+    if interrupted:
+        running = sum(t.state is TrialState.RUNNING for t in trials)
+        still = running - interrupted
+        text = text.replace(f"{running} running",
+                            f"{still} running, {interrupted} interrupted" if still
+                            else f"{interrupted} interrupted")
+        text += "; the next run repeats the interrupted ones"
+    return text
+
+
 def cmd_trials(storage: Storage, name: str, url: str, out: Output,
                states: list[str] | None = None) -> int:
     """Every trial of a study, as a table, CSV or JSON."""
@@ -229,7 +281,8 @@ def cmd_trials(storage: Storage, name: str, url: str, out: Output,
     else:
         label = ((storage.study_attrs(study_id).get(RESULT_ATTR) or {}).get("scoring")
                  or "value")
-        out.print(out.trials_table(trials, value_label=label))
+        out.print(out.trials_table(trials, value_label=clean(str(label), one_line=True),
+                                   state_text=display_state))
     return 0
 
 
@@ -252,9 +305,10 @@ def cmd_best(storage: Storage, name: str, url: str, out: Output) -> int:
         grid.add_column(style="bold")
         grid.add_column()
         grid.add_row("trial", str(best.number))
-        grid.add_row(result.get("scoring") or "value", format_value(best.value))
+        grid.add_row(clean(str(result.get("scoring") or "value"), one_line=True),
+                     format_value(best.value))
         for key, value in best.params.items():
-            grid.add_row(key, param_text(value))
+            grid.add_row(clean(str(key), one_line=True), param_text(value))
         if result.get("test_score") is not None:
             grid.add_row("held-out", format_value(result["test_score"]))
         out.print(grid)
@@ -269,7 +323,8 @@ def cmd_delete(storage: Storage, name: str, url: str, out: Output, *, yes: bool,
     if not yes:
         if not interactive:
             raise ConfigError("", f"not deleting study {name!r} ({n} trials) without --yes")
-        answer = input(f"delete study {name!r} and its {n} trials from {url}? [y/N] ")
+        answer = input(f"delete study {clean(name)!r} and its {n} trials from "
+                       f"{redact(url)}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             out.info("nothing deleted")
             return 1

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tunesmith.cli._text import clean, redact
 from tunesmith.records import FrozenTrial, TrialState
 
 if TYPE_CHECKING:  # the run module never imports this one back
@@ -54,7 +55,7 @@ def param_text(value: Any) -> str:
         return f"{value:.6g}"
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         return param_text(value.item())  # numpy scalars
-    return str(value)
+    return clean(str(value), one_line=True)  # stored text: never raw escapes
 
 
 def params_text(params: Mapping[str, Any]) -> str:
@@ -63,7 +64,8 @@ def params_text(params: Mapping[str, Any]) -> str:
     >>> params_text({"C": 1, "penalty": "l1"})
     'C=1 penalty=l1'
     """
-    return " ".join(f"{k}={param_text(v)}" for k, v in params.items())
+    return " ".join(f"{clean(str(k), one_line=True)}={param_text(v)}"
+                    for k, v in params.items())
 
 
 def json_safe(value: Any) -> Any:
@@ -130,22 +132,25 @@ class Output:
         self.quiet = quiet
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
-        # Piped output keeps whole rows instead of wrapping at 80 columns.
+        # Piped output keeps whole rows instead of wrapping at 80 columns. No markup and
+        # no emoji codes: names, values and messages from storage are text, and a
+        # "[/x]" in one must print as itself, not crash the table (styles are set with
+        # style=, never with markup).
         self.console = Console(file=self.stdout, width=None if _is_tty(self.stdout) else 200,
-                               highlight=False, soft_wrap=False)
-        self.err_console = Console(file=self.stderr, highlight=False,
-                                   width=None if _is_tty(self.stderr) else 200)
+                               highlight=False, soft_wrap=False, markup=False, emoji=False)
+        self.err_console = Console(file=self.stderr, highlight=False, markup=False,
+                                   emoji=False, width=None if _is_tty(self.stderr) else 200)
 
     # -- channels -------------------------------------------------------------------
 
     def info(self, text: str) -> None:
         """A note on stderr about what is happening; silent with --quiet."""
         if not self.quiet:
-            self.err_console.print(text, markup=False)
+            self.err_console.print(clean(redact(text)), markup=False)
 
     def error(self, text: str) -> None:
-        """An error on stderr, one line, always."""
-        print(f"error: {text}", file=self.stderr)
+        """An error on stderr, one line, always (passwords hidden, escapes escaped)."""
+        print(f"error: {clean(redact(text), one_line=True)}", file=self.stderr)
 
     def json(self, data: Any) -> None:
         print(json.dumps(json_safe(data), indent=2), file=self.stdout)
@@ -155,7 +160,9 @@ class Output:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            # A CSV read on a terminal must not carry escapes either.
+            writer.writerow(["" if v is None else clean(v) if isinstance(v, str) else v
+                             for v in row])
         self.stdout.write(buffer.getvalue())
 
     def print(self, renderable: Any = "") -> None:
@@ -164,8 +171,11 @@ class Output:
     # -- shared pieces --------------------------------------------------------------
 
     def trials_table(self, trials: Sequence[FrozenTrial], *, title: str | None = None,
-                     value_label: str = "value", show_message: bool = True) -> Table:
-        """Trials as a table: number, state, value, one column per parameter."""
+                     value_label: str = "value", show_message: bool = True,
+                     state_text: Any = None) -> Table:
+        """Trials as a table: number, state, value, one column per parameter.
+
+        ``state_text(trial)`` words the state (``interrupted`` for a lost worker's)."""
         names = _param_names(trials)
         table = Table(title=title, title_justify="left", header_style="bold")
         table.add_column("#", justify="right")
@@ -173,7 +183,7 @@ class Output:
         table.add_column(value_label, justify="right")
         table.add_column("± std", justify="right", style="dim")
         for name in names:
-            table.add_column(name)
+            table.add_column(clean(name, one_line=True))
         table.add_column("time", justify="right", style="dim")
         if show_message:
             table.add_column("message", overflow="ellipsis", max_width=60)
@@ -181,14 +191,15 @@ class Output:
             std = fold_std(t)
             row = [
                 str(t.number),
-                Text(t.state.value, style=_STATE_STYLE.get(t.state, "")),
+                Text(state_text(t) if state_text else t.state.value,
+                     style=_STATE_STYLE.get(t.state, "")),
                 format_value(t.value),
                 "" if std is None else format_value(std),
                 *(param_text(t.params[n]) if n in t.params else "" for n in names),
                 "" if t.duration is None else f"{t.duration:.2f}s",
             ]
             if show_message:
-                row.append(t.message or "")
+                row.append(clean(t.message or ""))
             table.add_row(*row)
         return table
 
@@ -227,7 +238,7 @@ def failure_summary(failed: Sequence[FrozenTrial], *, limit: int | None = None) 
     """Failures grouped by message, most frequent first (as scikit-learn warns)."""
     groups: dict[tuple[str, str], int] = {}
     for t in failed:
-        key = (t.state.value, t.message or "(no message)")
+        key = (t.state.value, clean(t.message or "(no message)"))
         groups[key] = groups.get(key, 0) + 1
     table = Table(title="Not completed", title_justify="left", header_style="bold")
     table.add_column("trials", justify="right")
@@ -274,7 +285,7 @@ def print_outcome(out: Output, outcome: RunOutcome, *, show_command: str | None 
     if out.fmt == "json":
         out.json({
             "study": outcome.name,
-            "storage": outcome.storage,
+            "storage": redact(outcome.storage),
             "strategy": outcome.strategy.value,
             "scoring": outcome.scoring,
             "n_trials": len(trials),
@@ -312,7 +323,7 @@ def print_outcome(out: Output, outcome: RunOutcome, *, show_command: str | None 
     if outcome.resumed_from:
         took += f" (resumed: {outcome.resumed_from} trials were already done)"
     grid.add_row("time", took)
-    grid.add_row("storage", outcome.storage)
+    grid.add_row("storage", redact(outcome.storage))
     out.print(grid)
     ranked = sorted((t for t in trials if t.is_complete),
                     key=lambda t: (-float(t.value),  # type: ignore[arg-type]

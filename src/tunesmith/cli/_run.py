@@ -17,11 +17,13 @@ where it stopped: finished trials are read back, never recomputed.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import math
+import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +33,19 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv, cross_validate
 
 from tunesmith.cli._build import Problem, build_problem
+from tunesmith.cli._checks import check_problem
 from tunesmith.cli._config import ConfigError, Settings, Strategy
 from tunesmith.cli._data import Dataset, load_data
 from tunesmith.cli._errors import SearchFailed
+from tunesmith.cli._text import redact
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.space import Space
-from tunesmith.storage import Storage, open_storage
+from tunesmith.storage import Storage
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 
-__all__ = ["CVObjective", "RunOutcome", "best_trial", "default_storage", "run_study"]
+__all__ = ["CVObjective", "RunOptions", "RunOutcome", "best_trial", "default_storage",
+           "run_study"]
 
 logger = logging.getLogger("tunesmith.cli")
 
@@ -52,6 +57,17 @@ RESULT_ATTR = "cli_result"
 
 # Settings that may change between a run and its resume without changing any result.
 _VOLATILE = {("name",), ("description",), ("storage",), ("search", "n_jobs")}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line adds to a study file for one run."""
+
+    n_jobs: int | None = None
+    #: Seconds after which no trial is started; the best so far is refit and summarised.
+    timeout: float | None = None
+    #: Where to save the refit model (skops, else joblib), or None.
+    save_model: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,8 @@ class RunOutcome:
     n_train: int
     resumed_from: int
     elapsed: float
+    #: Lines for the person (a time limit reached, where the model was saved).
+    notes: list[str] = field(default_factory=list)
 
 
 def default_storage(study_file: Path) -> str:
@@ -156,9 +174,14 @@ class _Search(abc.ABC):
     def planned(self) -> int | None:
         """How many trials the finished study will have, when known in advance."""
 
+    @property
+    def folds_per_trial(self) -> int | None:
+        """Fits per trial when the progress bar counts fits rather than trials."""
+        return None
+
     @abc.abstractmethod
     def run(self, data: Dataset, *, storage: Storage, name: str,
-            show_progress: bool | None) -> BaseEstimator | None:
+            show_progress: bool | None, timeout: float | None = None) -> BaseEstimator | None:
         """Search, store every trial, and return the best estimator refit on all of
         ``data.X`` (None when this search leaves the refit to the caller)."""
 
@@ -173,8 +196,12 @@ class _DropInSearch(_Search):
             return min(size, int(self.problem.n_trials or size))
         return size
 
+    @property
+    def folds_per_trial(self) -> int | None:
+        return self.problem.cv  # the drop-ins' bar counts candidate x fold fits
+
     def run(self, data: Dataset, *, storage: Storage, name: str,
-            show_progress: bool | None) -> BaseEstimator | None:
+            show_progress: bool | None, timeout: float | None = None) -> BaseEstimator | None:
         # Imported here: the drop-ins pull in the whole sklearn layer, and the inspect
         # commands, which never search, should start fast.
         from tunesmith.sklearn import GridSearchCV, RandomizedSearchCV
@@ -189,7 +216,13 @@ class _DropInSearch(_Search):
         else:
             search = RandomizedSearchCV(p.estimator, dict(p.space), n_iter=p.n_trials,
                                         random_state=p.seed, **common)
-        search.fit(data.X, data.y)
+        with _time_limit(timeout) as limit:
+            try:
+                search.fit(data.X, data.y)
+            except KeyboardInterrupt:
+                if not limit.reached:
+                    raise
+                return None  # stopped by --timeout: refit the best so far from storage
         return getattr(search, "best_estimator_", None)
 
 
@@ -201,7 +234,7 @@ class _StudySearch(_Search):
         return self.problem.n_trials
 
     def run(self, data: Dataset, *, storage: Storage, name: str,
-            show_progress: bool | None) -> BaseEstimator | None:
+            show_progress: bool | None, timeout: float | None = None) -> BaseEstimator | None:
         p = self.problem
         space = p.space if isinstance(p.space, Space) else Space(dict(p.space))
         if p.ready_made:
@@ -213,11 +246,13 @@ class _StudySearch(_Search):
                       load_if_exists=True)
         try:
             finished = sum(t.state.is_finished for t in study.trials)
-            remaining = max(0, int(p.n_trials or 0) - finished)
-            if remaining:
+            if finished < int(p.n_trials or 0):
                 objective = CVObjective(p.estimator, data.X, data.y, cv=p.cv,
                                         scoring=p.scoring, n_jobs=self.n_jobs)
-                study.optimize(objective, n_trials=remaining, show_progress=show_progress)
+                # n_trials is the study's budget, counted in storage: a resumed study
+                # runs only what is missing.
+                study.optimize(objective, n_trials=int(p.n_trials or 0), timeout=timeout,
+                               show_progress=show_progress)
         finally:
             study.close()
         return None
@@ -241,6 +276,33 @@ def _without_invalid_combinations(estimator: BaseEstimator, space: Space, data: 
                        "whatever the data: %s%s", len(findings), _model_name(estimator),
                        shown, more)
     return probed
+
+
+class _Limit:
+    reached = False
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[_Limit]:
+    """Interrupt the main thread after ``seconds``, as Ctrl-C would: the drop-ins stop
+    cleanly on it (finished trials stored, running ones released) and have no timeout."""
+    limit = _Limit()
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield limit
+        return
+    import _thread
+
+    def fire() -> None:
+        limit.reached = True
+        _thread.interrupt_main()
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield limit
+    finally:
+        timer.cancel()
 
 
 def _model_name(estimator: BaseEstimator) -> str:
@@ -275,6 +337,8 @@ def prepare(settings: Settings) -> tuple[Dataset, Problem]:
     before any storage is touched."""
     data = load_data(settings.data)
     problem = build_problem(settings, data.X)
+    check_problem(settings, data.X, data.y, problem.estimator,
+                  in_pipeline=settings.preprocess is not None)
     return data, problem
 
 
@@ -285,12 +349,17 @@ def run_study(
     show_progress: bool | None = None,
     n_jobs: int | None = None,
     on_start: Any = None,
+    options: RunOptions | None = None,
 ) -> RunOutcome:
     """Run (or resume) the study a study file describes, and record its outcome.
 
-    ``on_start(name, storage, planned, done)`` is called once the study is open, so
-    the caller can say what is about to happen before the progress bar starts.
+    ``on_start(name, storage, planned, done, folds)`` is called once the study is open,
+    so the caller can say what is about to happen before the progress bar starts
+    (``folds``: fits per trial where the progress bar counts fits, else None).
     """
+    from tunesmith.cli._storage import open_for_run
+
+    options = options or RunOptions(n_jobs=n_jobs)
     started = time.monotonic()
     data, problem = prepare(settings)
     n_jobs = settings.search.n_jobs if n_jobs is None else n_jobs
@@ -299,16 +368,22 @@ def run_study(
     # drop-in's candidate list depends on n_iter, so there it is part of the identity.
     fingerprint = _fingerprint(settings, data, extendable=isinstance(search, _StudySearch))
 
-    store = open_storage(storage)
+    notes: list[str] = []
+    store = open_for_run(storage)
     try:
         study_id, done = _open_study(store, settings, fingerprint, search.planned)
         if on_start is not None:
-            on_start(settings.name, storage, search.planned, done)
+            on_start(settings.name, storage, search.planned, done, search.folds_per_trial)
         # The search gets the open storage, not the URL: one connection pool, closed
         # below, so the SQLite file is whole (its WAL folded in) when the command ends.
         refit = search.run(data, storage=store, name=settings.name,
-                           show_progress=show_progress)
+                           show_progress=show_progress, timeout=options.timeout)
         trials = store.trials(study_id)
+        finished = sum(t.state.is_finished for t in trials)
+        if options.timeout is not None and search.planned and finished < search.planned:
+            notes.append(f"stopped at the time limit (--timeout {options.timeout:g} s): "
+                         f"{finished} of {search.planned} trials done; the same command "
+                         "continues the study")
         best = best_trial(trials)
         if best is None:
             raise SearchFailed(_no_complete_trial(settings.name, trials))
@@ -318,6 +393,10 @@ def run_study(
         if data.X_test is not None:
             scorer = check_scoring(refit, scoring=problem.scoring)
             test_score = float(scorer(refit, data.X_test, data.y_test))
+        if options.save_model is not None:
+            from tunesmith.cli._model import save_model
+
+            notes.append(save_model(refit, options.save_model))
         scoring = _scoring_label(problem)
         store.set_study_attr(study_id, RESULT_ATTR, {
             "best_number": best.number,
@@ -334,7 +413,7 @@ def run_study(
         name=settings.name, storage=storage, strategy=problem.strategy, scoring=scoring,
         planned=search.planned, trials=trials, best=best, test_score=test_score,
         test_source=data.test_source, n_test=data.n_test, n_train=len(data.X),
-        resumed_from=done, elapsed=time.monotonic() - started,
+        resumed_from=done, elapsed=time.monotonic() - started, notes=notes,
     )
 
 
@@ -368,7 +447,7 @@ def _open_study(store: Storage, settings: Settings, fingerprint: dict[str, Any],
     except StudyNotFoundError:
         attrs = {
             FINGERPRINT_ATTR: fingerprint,
-            SETTINGS_ATTR: settings.model_dump(mode="json", by_alias=True),
+            SETTINGS_ATTR: _stored_settings(settings),
             PLANNED_ATTR: planned,
         }
         study_id = store.create_study(settings.name, direction=Direction.MAXIMIZE,
@@ -382,6 +461,11 @@ def _open_study(store: Storage, settings: Settings, fingerprint: dict[str, Any],
             "made by `tunesmith run`; set another name",
         )
     difference = _first_difference(stored, fingerprint)
+    if difference is not None and not store.trials(study_id):
+        # A study that a failed run left without a single trial holds nothing to lose:
+        # the corrected file takes it over instead of being refused.
+        store.delete_study(study_id)
+        return _open_study(store, settings, fingerprint, planned)
     if difference is not None:
         key, old, new = difference
         raise ConfigError(
@@ -391,9 +475,18 @@ def _open_study(store: Storage, settings: Settings, fingerprint: dict[str, Any],
             "or set another name",
         )
     store.set_study_attr(study_id, PLANNED_ATTR, planned)  # n_trials may have grown
-    store.set_study_attr(study_id, SETTINGS_ATTR, settings.model_dump(mode="json", by_alias=True))
+    store.set_study_attr(study_id, SETTINGS_ATTR, _stored_settings(settings))
     done = sum(t.state.is_finished for t in store.trials(study_id))
     return study_id, done
+
+
+def _stored_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as ``show`` reads them; a password in the storage URL is never
+    stored (anyone who can read the database would read it)."""
+    dump = settings.model_dump(mode="json", by_alias=True)
+    if dump.get("storage"):
+        dump["storage"] = redact(dump["storage"])
+    return dump
 
 
 def _fingerprint(settings: Settings, data: Dataset, *, extendable: bool) -> dict[str, Any]:
