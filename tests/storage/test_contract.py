@@ -13,8 +13,8 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from tunesmith.exceptions import StudyNotFoundError
-from tunesmith.records import Direction, TrialState
+from tunesmith.exceptions import BudgetReached, SearchExhausted, StudyNotFoundError
+from tunesmith.records import Direction, FoldRecord, TrialState
 from tunesmith.space import Categorical, Float, Int
 from tunesmith.storage import Storage
 
@@ -360,3 +360,176 @@ class TestStorageContract:
         with storage as same:
             assert same is storage
             _study(storage)
+
+    # -- budget, folds, change sequence (schema version 2) -------------------------------
+
+    def test_a_trial_keeps_its_budget(self, storage: Storage) -> None:
+        sid = _study(storage)
+        made = storage.create_trial(sid, owner="me", budget=81)
+        plain = storage.create_trial(sid, owner="me")
+        assert made.budget == 81.0 and type(made.budget) is float
+        assert storage.trial(made.trial_id).budget == 81.0
+        assert [t.budget for t in storage.trials(sid)] == [81.0, None]
+        assert storage.trial(plain.trial_id).budget is None
+        for bad, error in [(float("nan"), ValueError), (float("inf"), ValueError),
+                           ("9", TypeError), (True, TypeError)]:
+            with pytest.raises(error, match="budget"):
+                storage.create_trial(sid, owner="me", budget=bad)
+        assert len(storage.trials(sid)) == 2
+
+    def test_max_trials_counts_the_studys_trials(self, storage: Storage) -> None:
+        sid, other = _study(storage, "a"), _study(storage, "b")
+        storage.create_trial(other, owner="me")  # another study's trials do not count
+        made = [storage.create_trial(sid, owner="me", max_trials=3) for _ in range(3)]
+        assert [t.number for t in made] == [0, 1, 2]
+        with pytest.raises(BudgetReached, match=r"3 trials.*max_trials=3"):
+            storage.create_trial(sid, owner="me", max_trials=3)
+        with pytest.raises(SearchExhausted):  # BudgetReached is a SearchExhausted
+            storage.create_trial(sid, owner="me", max_trials=2)
+        # Finished trials count too: a budget is of trials, not of running ones.
+        storage.finish_trial(made[0].trial_id, TrialState.FAILED)
+        with pytest.raises(BudgetReached):
+            storage.create_trial(sid, owner="me", max_trials=3)
+        assert storage.create_trial(sid, owner="me", max_trials=4).number == 3
+        assert storage.create_trial(sid, owner="me").number == 4  # no limit given
+        assert len(storage.trials(sid)) == 5
+        with pytest.raises(BudgetReached):
+            storage.create_trial(_study(storage, "c"), owner="me", max_trials=0)
+        for bad, error in [(-1, ValueError), (2.5, TypeError), (True, TypeError)]:
+            with pytest.raises(error, match="max_trials"):
+                storage.create_trial(sid, owner="me", max_trials=bad)
+        assert len(storage.trials(sid)) == 5
+
+    def test_a_claim_under_a_budget(self, storage: Storage) -> None:
+        sid = _study(storage)
+        assert storage.create_trial(sid, owner="me", candidate=5, max_trials=2).number == 0
+        # Taken candidate, budget not reached: None, as without a budget.
+        assert storage.create_trial(sid, owner="me", candidate=5, max_trials=2) is None
+        assert storage.create_trial(sid, owner="me", candidate=6, max_trials=2).number == 1
+        # Budget reached: BudgetReached, whether the candidate is free or taken.
+        with pytest.raises(BudgetReached):
+            storage.create_trial(sid, owner="me", candidate=7, max_trials=2)
+        with pytest.raises(BudgetReached):
+            storage.create_trial(sid, owner="me", candidate=5, max_trials=2)
+        assert storage.taken_candidates(sid) == {5, 6}
+
+    def test_folds_are_stored_with_the_finish(self, storage: Storage) -> None:
+        sid = _study(storage)
+        trial = storage.create_trial(sid, owner="me", params={"x": 1})
+        storage.report(trial.trial_id, 0, 0.5)
+        folds = [
+            FoldRecord(fold=2, test_scores={"acc": 0.5, "f1": float("nan")}, fit_time=0.5,
+                       score_time=0.25, score_error="Traceback: scoring failed"),
+            FoldRecord(fold=0, test_scores={"acc": 1.0, "f1": 0.75},
+                       train_scores={"acc": 1.0, "f1": 1.0}, fit_time=1.5, score_time=0.125),
+            FoldRecord(fold=1, test_scores={"acc": float("nan"), "f1": float("nan")},
+                       fit_time=0.0, score_time=0.0, fit_error="Traceback: ValueError"),
+        ]
+        assert storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.75,
+                                    attrs={"k": 1}, folds=folds)
+        by_fold = sorted(folds, key=lambda f: f.fold)
+        for got in (storage.trial(trial.trial_id), storage.trials(sid)[0],
+                    storage.trials(sid, states=[TrialState.COMPLETE])[0],
+                    storage.changed_trials(sid, 0)[0][0]):
+            assert [f.fold for f in got.folds] == [0, 1, 2]
+            assert isinstance(got.folds, tuple)
+            for have, want in zip(got.folds, by_fold, strict=True):
+                assert _same(dict(have.test_scores), dict(want.test_scores))
+                assert have.train_scores == want.train_scores
+                assert (have.fit_time, have.score_time) == (want.fit_time, want.score_time)
+                assert (have.fit_error, have.score_error) == (want.fit_error,
+                                                              want.score_error)
+            assert dict(got.attrs) == {"k": 1} and dict(got.intermediate) == {0: 0.5}
+        # A trial without folds has none; a second finish changes nothing.
+        assert storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.1,
+                                    folds=[FoldRecord(0, {"acc": 0.0})]) is False
+        assert storage.trial(trial.trial_id).folds[0].test_scores == {"acc": 1.0, "f1": 0.75}
+        bare = storage.create_trial(sid, owner="me")
+        storage.finish_trial(bare.trial_id, TrialState.FAILED, folds=[])
+        assert storage.trial(bare.trial_id).folds == ()
+
+    def test_folds_that_cannot_be_stored_leave_the_trial_running(self, storage: Storage) -> None:
+        sid = _study(storage)
+        trial = storage.create_trial(sid, owner="me")
+        twice = [FoldRecord(0, {"score": 1.0}), FoldRecord(0, {"score": 0.5})]
+        with pytest.raises(ValueError, match=r"fold 0 .* twice"):
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0, folds=twice)
+        with pytest.raises(TypeError, match="FoldRecord"):
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0,
+                                 folds=[{"fold": 0}])
+        got = storage.trial(trial.trial_id)
+        assert got.state is TrialState.RUNNING and got.folds == ()
+
+    def test_deleting_a_study_deletes_its_folds(self, storage: Storage) -> None:
+        sid = _study(storage, "gone")
+        trial = storage.create_trial(sid, owner="me")
+        storage.finish_trial(trial.trial_id, "complete", value=1.0,
+                             folds=[FoldRecord(0, {"score": 1.0})])
+        storage.delete_study(sid)
+        again = _study(storage, "gone")
+        fresh = storage.create_trial(again, owner="me")
+        storage.finish_trial(fresh.trial_id, "complete", value=1.0)
+        assert storage.trial(fresh.trial_id).folds == ()
+
+    def test_changed_trials_follows_every_change_but_heartbeats(self, storage: Storage) -> None:
+        sid, other = _study(storage, "a"), _study(storage, "b")
+        assert storage.changed_trials(sid, 0) == ([], 0)
+        first = storage.create_trial(sid, owner="w1")
+        second = storage.create_trial(sid, owner="w1", candidate=3)
+        everything, seen = storage.changed_trials(sid, 0)
+        assert [t.number for t in everything] == [0, 1] and seen >= 2
+        assert everything == storage.trials(sid)
+        assert storage.changed_trials(sid, seen) == ([], seen)
+
+        def changed_after(change) -> list[int]:
+            nonlocal seen
+            change()
+            trials, now = storage.changed_trials(sid, seen)
+            assert now >= seen
+            if trials:
+                assert now > seen
+            assert trials == [t for t in storage.trials(sid) if t.number in
+                              {x.number for x in trials}]  # each as it is now
+            seen = now
+            return [t.number for t in trials]
+
+        # Not changes: a heartbeat, another study's trial, a refused claim or budget,
+        # a no-op on a finished trial, a failed compare-and-set.
+        assert changed_after(lambda: storage.heartbeat([first.trial_id, second.trial_id])) == []
+        assert changed_after(lambda: storage.create_trial(other, owner="w1")) == []
+        with pytest.raises(BudgetReached):
+            storage.create_trial(sid, owner="w1", max_trials=2)
+        assert changed_after(lambda: None) == []
+        # Changes: each kind of write shows the trial it changed, and only that one.
+        assert changed_after(lambda: storage.report(second.trial_id, 1, 0.5)) == [1]
+        assert changed_after(lambda: storage.set_trial_params(
+            first.trial_id, {"x": 0.5}, {"x": Float(0, 1)})) == [0]
+        assert changed_after(lambda: storage.take_over_trial(
+            second.trial_id, old_owner="w1", new_owner="w2")) == [1]
+        assert changed_after(lambda: storage.take_over_trial(
+            second.trial_id, old_owner="w1", new_owner="w3")) == []
+        assert changed_after(lambda: storage.finish_trial(
+            first.trial_id, "complete", value=1.0, folds=[FoldRecord(0, {"s": 1.0})])) == [0]
+        assert changed_after(lambda: storage.finish_trial(first.trial_id, "failed")) == []
+        assert changed_after(lambda: storage.set_trial_params(first.trial_id, {}, {})) == []
+        assert changed_after(lambda: storage.report(first.trial_id, 2, 0.1)) == []
+        third = storage.create_trial(sid, owner="w1", budget=3.0)
+        storage.finish_trial(second.trial_id, "pruned")
+        trials, now = storage.changed_trials(sid, seen)
+        assert [t.number for t in trials] == [1, 2]  # ordered by number, not by change
+        assert trials[1].budget == 3.0 and trials[1].trial_id == third.trial_id
+        assert trials[0].state is TrialState.PRUNED
+        # An old number gives what changed since then, each trial once.
+        assert [t.number for t in storage.changed_trials(sid, 0)[0]] == [0, 1, 2]
+        assert storage.changed_trials(sid, 0)[1] == now
+        with pytest.raises(StudyNotFoundError, match="12345"):
+            storage.changed_trials(12345, 0)
+        with pytest.raises(StudyNotFoundError, match="12345"):
+            storage.changed_trials(12345, 7)
+
+    def test_direction_is_kept_whatever_a_later_open_says(self, storage: Storage) -> None:
+        sid = storage.create_study("up", direction=Direction.MAXIMIZE)
+        again = storage.create_study("up", direction=Direction.MINIMIZE, load_if_exists=True)
+        assert again == sid
+        assert storage.study_direction(sid) is Direction.MAXIMIZE
+        assert storage.list_studies()[0].direction is Direction.MAXIMIZE
