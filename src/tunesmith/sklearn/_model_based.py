@@ -14,24 +14,22 @@ combinations of the space (``skip_invalid=True``), so no trial is spent on them.
 
 from __future__ import annotations
 
-import math
 import numbers
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from tunesmith._progress import Progress
-from tunesmith.exceptions import SearchExhausted, StudyMismatchError
+from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import make_executor
 from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.samplers import Sampler, SobolSampler, TPESampler
 from tunesmith.sklearn import _fingerprint
 from tunesmith.sklearn._discovery import discover_in_space
-from tunesmith.sklearn._evaluate import FoldJob, FoldResult, as_fold_results, evaluate_fold
-from tunesmith.sklearn._runner import _Candidate, _tell
-from tunesmith.sklearn._search import BaseSearchCV, _pre_dispatch
+from tunesmith.sklearn._evaluate import FoldJob, FoldResult, as_fold_results
+from tunesmith.sklearn._runner import run_candidates
+from tunesmith.sklearn._search import BaseSearchCV, SearchOutcome, _pre_dispatch
 from tunesmith.space import Space, SpaceUnion, to_space
 from tunesmith.spaces import space_for
 from tunesmith.storage import Storage, open_storage
@@ -77,16 +75,15 @@ class _ModelBasedSearchCV(BaseSearchCV):
         raise NotImplementedError  # pragma: no cover - each search names its sampler
 
     def _candidates(self) -> list[dict[str, Any]]:
-        """Unused: the candidates are chosen as the search goes (see ``_run_search``)."""
+        """Unused: the candidates are chosen as the search goes (see ``_run_study``)."""
         return []
 
     # -- the search ---------------------------------------------------------------------
 
-    def _run_search(self, base_estimator: Any, X: Any, y: Any, splits: list[Any],
-                    split_params: Mapping[str, Any], scorer: Any,
-                    scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
-                    score_params: Mapping[str, Any], refit_metric: Any
-                    ) -> tuple[list[dict[str, Any]], list[FoldResult], dict[int, str]]:
+    def _run_study(self, base_estimator: Any, X: Any, y: Any, splits: list[Any],
+                   split_params: Mapping[str, Any], scorer: Any,
+                   scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
+                   score_params: Mapping[str, Any], refit_metric: Any) -> SearchOutcome:
         n_iter = _check_n_iter(self.n_iter)
         if not splits:
             raise ValueError("No fits were performed. Was the CV iterator empty?")
@@ -100,7 +97,7 @@ class _ModelBasedSearchCV(BaseSearchCV):
         finally:
             study.close()
         self.study_ = study
-        return candidates, folds, {}
+        return SearchOutcome(candidates, folds, {})
 
     def _search_space(self, estimator: Any, X: Any, y: Any, fit_params: Mapping[str, Any]
                       ) -> Space | SpaceUnion:
@@ -160,7 +157,8 @@ class _ModelBasedSearchCV(BaseSearchCV):
         with make_executor(self.n_jobs, capacity=capacity) as executor, \
                 Progress(remaining * job.n_splits, description=type(self).__name__,
                          enabled=self.show_progress) as progress:
-            _run_trials(study, remaining, splits, job, executor, value_metric, progress)
+            run_candidates(study, None, splits, job, executor, skip_reasons={},
+                           value_metric=value_metric, progress=progress, max_trials=n_iter)
 
 
 class TPESearchCV(_ModelBasedSearchCV):
@@ -241,66 +239,6 @@ class SobolSearchCV(_ModelBasedSearchCV):
 
     def _make_sampler(self, seed: int | None) -> Sampler:
         return SobolSampler(seed=seed)
-
-
-# -- the trial loop -------------------------------------------------------------------------
-
-
-def _run_trials(study: Study, n_trials: int, splits: list[Any], job: FoldJob, executor: Any,
-                value_metric: str | None, progress: Progress) -> None:
-    """Evaluate ``n_trials`` new trials, asking for each only when a worker can start it.
-
-    At most ``executor.n_workers`` trials are open at a time, so a sequential search
-    tells every trial before asking the next one. On any exception the open trials
-    are released (the next run evaluates them again) and the exception propagates.
-    """
-    shared = executor.share(job)
-    open_: dict[int, _Candidate] = {}  # trial id -> trial being evaluated
-    in_flight: dict[int, tuple[_Candidate, int]] = {}  # task id -> (trial, split)
-    queue: deque[tuple[_Candidate, int]] = deque()
-    asked = 0
-    best = -math.inf
-    try:
-        while True:
-            while executor.free_slots():
-                if not queue:
-                    if asked >= n_trials or len(open_) >= max(1, executor.n_workers):
-                        break
-                    try:
-                        trial = study.ask()
-                    except SearchExhausted:  # a finite space with every point tried
-                        n_trials = asked
-                        break
-                    asked += 1
-                    cand = _Candidate(trial, [None] * len(splits), len(splits))
-                    open_[trial.trial_id] = cand
-                    queue.extend((cand, split) for split in range(len(splits)))
-                cand, split = queue.popleft()
-                train, test = splits[split]
-                task = executor.submit(evaluate_fold, shared, cand.trial.params, train, test,
-                                       split, cand.trial.number)
-                in_flight[task] = (cand, split)
-            outcomes = executor.collect()
-            if not outcomes:
-                break
-            for outcome in outcomes:
-                cand, split = in_flight.pop(outcome.task_id)
-                if outcome.error is not None:
-                    raise outcome.error  # error_score="raise", or a broken worker pool
-                cand.folds[split] = outcome.value
-                cand.remaining -= 1
-                if cand.remaining == 0:
-                    value = _tell(study, cand, value_metric)
-                    del open_[cand.trial.trial_id]
-                    if value is not None and value > best:
-                        best = value
-                progress.advance(best=None if best == -math.inf else best)
-    except BaseException as exc:
-        executor.shutdown(kill=isinstance(exc, KeyboardInterrupt))
-        # Storage knows every trial this study runs, one created by an ask that was
-        # interrupted before it returned included.
-        study.release_all()
-        raise
 
 
 def _finished(study: Study, n_iter: int, job: FoldJob

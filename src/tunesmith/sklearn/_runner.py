@@ -13,15 +13,15 @@ and fit errors are its attrs (see :func:`~tunesmith.sklearn._evaluate.trial_attr
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from tunesmith._progress import Progress
-from tunesmith.exceptions import SearchExhausted, StudyMismatchError
-from tunesmith.executors import Executor
+from tunesmith.engine import Engine, TrialWork, Verdict
+from tunesmith.exceptions import StudyMismatchError
+from tunesmith.executors import Executor, Outcome
 from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.sklearn._evaluate import (
     FoldJob,
@@ -37,18 +37,9 @@ from tunesmith.trial import Trial
 __all__ = ["finished_folds", "run_candidates"]
 
 
-@dataclass
-class _Candidate:
-    """A candidate being evaluated: its trial and the folds landed so far."""
-
-    trial: Trial
-    folds: list[FoldResult | None]
-    remaining: int
-
-
 def run_candidates(
     study: Study,
-    candidates: Sequence[Mapping[str, Any]],
+    candidates: Sequence[Mapping[str, Any]] | None,
     splits: Sequence[tuple[np.ndarray, np.ndarray]],
     job: FoldJob,
     executor: Executor,
@@ -56,77 +47,55 @@ def run_candidates(
     skip_reasons: Mapping[int, str],
     value_metric: str | None,
     progress: Progress,
+    fold_context: Callable[[int, int], Any] | None = None,
+    caller: Any = None,
+    max_trials: int | None = None,
 ) -> None:
-    """Evaluate every candidate of ``study`` that has no trial yet (or an abandoned one).
+    """Evaluate the study's trials fold by fold on the engine, until none is left.
+
+    With ``candidates`` (a grid, a random list) each trial is a candidate index
+    (``trial.candidate``) and every candidate without a finished trial (or with an
+    abandoned one) is evaluated, folds in scikit-learn's order (candidate-major,
+    split-minor); a candidate in ``skip_reasons`` is told SKIPPED and costs no fit.
+    Without them (a model-based search) each trial's point comes from the study's
+    sampler, at most one open trial per worker so each proposal sees every result but
+    the running ones, until the study has ``max_trials`` trials.
 
     On any exception (``error_score="raise"``, Ctrl-C) the trials still running are
     released, so that the next run evaluates them again, and the exception propagates.
+    ``fold_context(candidate, split)`` gives a fold's callback task context (None:
+    no callbacks), whose hooks report ``caller`` as the estimator.
     """
     shared = executor.share(job)
-    open_: dict[int, _Candidate] = {}  # trial id -> candidate in evaluation
-    in_flight: dict[int, tuple[_Candidate, int]] = {}  # task id -> (candidate, split)
-    tasks = _tasks(study, splits, skip_reasons, open_, progress)
-    best = -math.inf
-    try:
-        while True:
-            while executor.free_slots():
-                item = next(tasks, None)
-                if item is None:
-                    break
-                cand, split = item
-                index = cand.trial.candidate
-                train, test = splits[split]
-                task = executor.submit(evaluate_fold, shared, candidates[index], train, test,
-                                       split, index)
-                in_flight[task] = (cand, split)
-            outcomes = executor.collect()
-            if not outcomes:
-                break
-            for outcome in outcomes:
-                cand, split = in_flight.pop(outcome.task_id)
-                if outcome.error is not None:
-                    raise outcome.error  # error_score="raise", or a broken worker pool
-                cand.folds[split] = outcome.value
-                cand.remaining -= 1
-                if cand.remaining == 0:
-                    value = _tell(study, cand, value_metric)
-                    del open_[cand.trial.trial_id]
-                    if value is not None and value > best:
-                        best = value
-                progress.advance(best=None if best == -math.inf else best)
-    except BaseException as exc:
-        executor.shutdown(kill=isinstance(exc, KeyboardInterrupt))
-        # Storage knows every trial this study runs, one created by an ask that was
-        # interrupted before it returned included.
-        study.release_all()
-        raise
 
-
-def _tasks(study: Study, splits: Sequence[Any], skip_reasons: Mapping[int, str],
-           open_: dict[int, _Candidate], progress: Progress) -> Iterator[tuple[_Candidate, int]]:
-    """(candidate, split) pairs in scikit-learn's order, asking the study lazily."""
-    n_splits = len(splits)
-    while True:
-        try:
-            trial = study.ask()
-        except SearchExhausted:
-            return
-        index = trial.candidate
+    def plan(trial: Trial) -> TrialWork | Verdict:
+        index = trial.number if candidates is None else trial.candidate
         if index is None:  # pragma: no cover - a ListSampler study always has one
             raise StudyMismatchError(f"trial {trial.number} of study {study.name!r} has no "
                                      "candidate index; it was not made by a drop-in search")
-        reason = skip_reasons.get(index)
-        if reason is not None:
-            study.tell(trial, state=TrialState.SKIPPED, message=reason)
-            continue
-        cand = _Candidate(trial, [None] * n_splits, n_splits)
-        open_[trial.trial_id] = cand
-        for split in range(n_splits):
-            yield cand, split
+        if candidates is not None and index in skip_reasons:
+            return Verdict(state=TrialState.SKIPPED, message=skip_reasons[index])
+        params = trial.params if candidates is None else candidates[index]
+        tasks = []
+        for split, (train, test) in enumerate(splits):
+            args: tuple[Any, ...] = (shared, params, train, test, split, index)
+            ctx = None if fold_context is None else fold_context(index, split)
+            if ctx is not None:
+                args += (ctx, caller)
+            tasks.append((evaluate_fold, args))
+        return TrialWork(tasks, lambda outcomes: _verdict(outcomes, value_metric))
+
+    max_open = None if candidates is not None else max(1, executor.n_workers)
+    Engine(study, executor, max_open=max_open, progress=progress, count="tasks").run(
+        plan, max_trials=max_trials)
 
 
-def _tell(study: Study, cand: _Candidate, value_metric: str | None) -> float | None:
-    folds: list[FoldResult] = [f for f in cand.folds if f is not None]
+def _verdict(outcomes: list[Outcome], value_metric: str | None) -> Verdict:
+    """A candidate's trial from its folds: the mean test score of the refit metric."""
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error  # error_score="raise", or a broken worker pool
+    folds: list[FoldResult] = [o.value for o in outcomes]
     scores = [f.test_scores for f in folds]
     if value_metric is not None:
         scores = [s[value_metric] if isinstance(s, dict) else s for s in scores]
@@ -135,8 +104,7 @@ def _tell(study: Study, cand: _Candidate, value_metric: str | None) -> float | N
     value = float(np.mean(np.asarray(scores, dtype=np.float64)))
     attrs = trial_attrs(folds)
     if math.isfinite(value):
-        study.tell(cand.trial, value, attrs=attrs)
-        return value
+        return Verdict(value=value, attrs=attrs)
     errors = [f.fit_error for f in folds if f.fit_error is not None]
     scoring = [f.score_error for f in folds if f.score_error is not None]
     if errors:
@@ -146,8 +114,7 @@ def _tell(study: Study, cand: _Candidate, value_metric: str | None) -> float | N
                    f"{_last_line(scoring[0])}")
     else:
         message = "a fold's score is not finite"
-    study.tell(cand.trial, state=TrialState.FAILED, message=message, attrs=attrs)
-    return None
+    return Verdict(state=TrialState.FAILED, message=message, attrs=attrs)
 
 
 def _last_line(text: str) -> str:
