@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from tunesmith.exceptions import (
+    BudgetReached,
     InvalidSpaceError,
     SchemaVersionError,
+    SearchExhausted,
     StorageError,
     StudyMismatchError,
     StudyNotFoundError,
@@ -16,7 +18,7 @@ from tunesmith.exceptions import (
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.space import Categorical, Distribution, Float, Int, Space
 from tunesmith.spaces import space_for
-from tunesmith.study import Study
+from tunesmith.study import Study, load_study
 from tunesmith.trial import Trial
 
 __version__ = "0.1.0"
@@ -25,6 +27,7 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "BudgetReached",
     "Categorical",
     "Direction",
     "Distribution",
@@ -33,6 +36,7 @@ __all__ = [
     "Int",
     "InvalidSpaceError",
     "SchemaVersionError",
+    "SearchExhausted",
     "Space",
     "StorageError",
     "Study",
@@ -43,5 +47,6 @@ __all__ = [
     "TrialState",
     "TunesmithError",
     "__version__",
+    "load_study",
     "space_for",
 ]
