@@ -14,7 +14,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tunesmith.exceptions import InvalidSpaceError, SchemaVersionError, StorageError
+from tunesmith.exceptions import (
+    BudgetReached,
+    InvalidSpaceError,
+    SchemaVersionError,
+    StorageError,
+)
 from tunesmith.records import Direction, FoldRecord, TrialState
 from tunesmith.space import Categorical, Float
 from tunesmith.storage import open_storage
@@ -191,6 +196,103 @@ def test_two_processes_create_tables_and_trials_without_duplicates(sql_url) -> N
     assert sorted(numbers) == list(range(300))
     assert [t.number for t in trials] == list(range(300))
     assert sorted(t.candidate for t in trials if t.candidate is not None) == list(range(100))
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _fill_the_budget(url: str, barrier, max_trials: int, results) -> None:
+    """Create trials, plain and candidate claims in turn, until BudgetReached."""
+    with SQLStorage(url) as storage:
+        sid = storage.study_id("budget")
+        barrier.wait(timeout=30)
+        made, candidate, claim = [], 0, False
+        while True:
+            try:
+                if claim:
+                    trial = storage.create_trial(sid, owner=str(os.getpid()),
+                                                 candidate=candidate, max_trials=max_trials)
+                    candidate += 1
+                    if trial is None:  # another worker claimed it: try the next
+                        continue
+                else:
+                    trial = storage.create_trial(sid, owner=str(os.getpid()),
+                                                 max_trials=max_trials)
+            except BudgetReached:
+                break
+            claim = not claim
+            made.append(trial.number)
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0)
+    results.put(made)
+
+
+@pytest.mark.slow
+def test_processes_sharing_a_budget_never_create_more_than_max_trials(sql_url) -> None:
+    with SQLStorage(sql_url) as storage:
+        storage.create_study("budget", direction=Direction.MINIMIZE)
+    context = _context()
+    barrier, results = context.Barrier(3), context.Queue()
+    workers = [context.Process(target=_fill_the_budget, args=(sql_url, barrier, 90, results))
+               for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    made = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    with SQLStorage(sql_url) as storage:
+        trials = storage.trials(storage.study_id("budget"))
+    assert sorted(n for numbers in made for n in numbers) == list(range(90))
+    assert all(made), f"a worker created nothing: {[len(m) for m in made]}"
+    assert [t.number for t in trials] == list(range(90))
+    candidates = [t.candidate for t in trials if t.candidate is not None]
+    assert len(candidates) == len(set(candidates)) >= 30
+
+
+def _write_trials(url: str, barrier, n_trials: int) -> None:
+    with SQLStorage(url) as storage:
+        sid = storage.study_id("followed")
+        barrier.wait(timeout=30)
+        for i in range(n_trials):
+            trial = storage.create_trial(sid, owner=str(os.getpid()))
+            storage.report(trial.trial_id, 0, float(i))
+            storage.heartbeat([trial.trial_id])
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=float(i),
+                                 folds=[FoldRecord(0, {"score": float(i)})])
+
+
+@pytest.mark.slow
+def test_a_reader_following_the_sequence_misses_no_write(sql_url) -> None:
+    """Two processes write while this one reads only what changed: its view ends equal
+    to a full read. A change it skipped (a write committed after a later number was
+    seen) would stay missing: each trial's last change is its finish."""
+    with SQLStorage(sql_url) as storage:
+        sid = storage.create_study("followed", direction=Direction.MINIMIZE)
+        context = _context()
+        barrier = context.Barrier(3)
+        writers = [context.Process(target=_write_trials, args=(sql_url, barrier, 60))
+                   for _ in range(2)]
+        for writer in writers:
+            writer.start()
+        barrier.wait(timeout=30)
+        view, seen, polls = {}, 0, 0
+        while any(writer.is_alive() for writer in writers) or polls == 0:
+            changed, now = storage.changed_trials(sid, seen)
+            assert now >= seen
+            view.update((t.number, t) for t in changed)
+            seen, polls = now, polls + 1
+        for writer in writers:
+            writer.join(timeout=30)
+            assert writer.exitcode == 0
+        changed, seen = storage.changed_trials(sid, seen)
+        view.update((t.number, t) for t in changed)
+        full = storage.trials(sid)
+        assert len(full) == 120 and polls > 1
+        assert [view[n] for n in sorted(view)] == full
+        assert all(t.state is TrialState.COMPLETE and len(t.folds) == 1 for t in full)
+        assert storage.changed_trials(sid, seen) == ([], seen)
 
 
 # -- JSON, never pickles -------------------------------------------------------------
