@@ -24,7 +24,8 @@ def assert_same_results(ours: Any, theirs: Any, *, check_refit: bool = True) -> 
 
     Scores, ranks and params are compared exactly (float-equal, same dtype); masked
     param columns by mask, dtype and unmasked data. The one key scikit-learn lacks,
-    ``skip_reason``, is left out of the comparison.
+    ``skip_reason`` (present only when a candidate was skipped), is left out of the
+    comparison.
     """
     a, b = ours.cv_results_, theirs.cv_results_
     assert [k for k in a if k != "skip_reason"] == list(b), "keys or their order differ"
@@ -72,3 +73,25 @@ def titanic() -> tuple[Any, Any]:
         pytest.skip(f"the lesson's data is not at {path} (shared/data/titanic beside the repo)")
     frame = pd.read_csv(path)
     return frame.drop(columns="Survived"), frame["Survived"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Markers scikit-learn's own tests use (its conftest registers them; ours must)."""
+    config.addinivalue_line(
+        "markers", "thread_unsafe: (scikit-learn's) run the test function single-threaded"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark xfail(strict=True) the tests a module lists in ``SKLEARN_XFAIL``, with the reason.
+
+    A key is a test's name (all its parametrizations) or its name with the ids.
+    """
+    for item in items:
+        listed = getattr(getattr(item, "module", None), "SKLEARN_XFAIL", None)
+        if not listed:
+            continue
+        name = item.name
+        reason = listed.get(name) or listed.get(name.split("[", 1)[0])
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))

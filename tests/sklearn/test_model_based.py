@@ -53,7 +53,7 @@ def test_same_layout_and_scores_as_scikit_learn(search_cls, iris) -> None:
                                        return_train_score=True).fit(X, y)
     ours = search.cv_results_
     fixed = [k for k in theirs.cv_results_ if not k.startswith("param_")]
-    # skip_reason is tunesmith's one extra key (empty here: nothing is skipped).
+    # skip_reason, tunesmith's one extra key, is there only when a candidate was skipped.
     assert [k for k in ours if not k.startswith("param_") and k != "skip_reason"] == fixed
     assert len(ours["params"]) == 14
     for i, params in enumerate(ours["params"]):

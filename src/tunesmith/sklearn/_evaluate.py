@@ -76,11 +76,18 @@ def evaluate_fold(
     test: np.ndarray,
     split_index: int,
     candidate_index: int,
+    callback_ctx: Any = None,
+    caller: Any = None,
 ) -> FoldResult:
     """Fit a clone of the estimator with ``params`` on ``train``; score it.
 
     A failing fit gives ``error_score`` (and the traceback in ``fit_error``) unless
     ``error_score == "raise"``, in which case the exception propagates.
+
+    ``callback_ctx`` is the fold's ``candidate-split-evaluation`` task (scikit-learn's
+    callbacks, see :mod:`tunesmith.sklearn._callbacks`) and ``caller`` the search its
+    hooks report as ``estimator``: the hooks run around the fit, the end hook even when
+    the fit fails, and the fold's estimator gets the auto-propagated callbacks.
     """
     if isinstance(job, Shared):
         job = job.get()
@@ -109,13 +116,19 @@ def evaluate_fold(
     X_train, y_train = _split(pairwise, X, job.y, train)
     X_test, y_test = _split(pairwise, X, job.y, test, train)
 
+    sample_weight = fit_params.get("sample_weight")
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+
     fit_error = score_error = None
     train_scores: Scores | None = None
     try:
-        if y_train is None:
-            estimator.fit(X_train, **fit_params)
+        if callback_ctx is None:
+            _fit(estimator, X_train, y_train, fit_params)
         else:
-            estimator.fit(X_train, y_train, **fit_params)
+            with callback_ctx.propagate_callback_context(estimator):
+                callback_ctx.call_on_fit_task_begin(estimator=caller, X=X_train, y=y_train,
+                                                    metadata=metadata)
+                _fit(estimator, X_train, y_train, fit_params)
     except Exception:
         fit_time = time.time() - start
         score_time = 0.0
@@ -131,6 +144,10 @@ def evaluate_fold(
         score_time = time.time() - start - fit_time
         if job.return_train_score:
             train_scores, _ = _score(estimator, X_train, y_train, job, score_params_train)
+    finally:
+        if callback_ctx is not None:
+            callback_ctx.call_on_fit_task_end(estimator=caller, X=X_train, y=y_train,
+                                              metadata=metadata)
 
     if verbose > 1:
         _print_end(progress, params_msg, test_scores, train_scores, fit_time + score_time,
@@ -149,6 +166,13 @@ def _error_scores(job: FoldJob) -> Scores:
     if job.metric_names is not None:
         return {name: job.error_score for name in job.metric_names}
     return job.error_score
+
+
+def _fit(estimator: Any, X: Any, y: Any, fit_params: Mapping[str, Any]) -> None:
+    if y is None:
+        estimator.fit(X, **fit_params)
+    else:
+        estimator.fit(X, y, **fit_params)
 
 
 def _split(pairwise: bool, X: Any, y: Any, rows: np.ndarray,

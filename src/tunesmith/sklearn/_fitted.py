@@ -50,8 +50,9 @@ class FittedSearchMixin:
             score_params = dict(process_routing(self, "score", **params).scorer["score"])
         elif params:
             raise ValueError(
-                f"score got parameters {sorted(params)}, which are only accepted with "
-                "metadata routing: sklearn.set_config(enable_metadata_routing=True)"
+                f"Passing extra keyword arguments to {type(self).__name__}.score is only "
+                "supported if enable_metadata_routing=True, which you can set with "
+                f"sklearn.set_config(enable_metadata_routing=True); got {sorted(params)}"
             )
         else:
             score_params = {}
@@ -103,6 +104,21 @@ class FittedSearchMixin:
         """``best_estimator_.inverse_transform(X)``."""
         check_is_fitted(self)
         return self.best_estimator_.inverse_transform(X)
+
+    def _sk_visual_block_(self) -> Any:
+        """The HTML diagram: the best estimator once refitted, else the estimator."""
+        try:  # scikit-learn keeps the diagram's building block private; it moved in 1.7
+            from sklearn.utils._repr_html.estimator import _VisualBlock
+        except ImportError:  # pragma: no cover - scikit-learn < 1.7
+            from sklearn.utils._estimator_html_repr import _VisualBlock
+
+        if hasattr(self, "best_estimator_"):
+            key, estimator = "best_estimator_", self.best_estimator_
+        else:
+            key, estimator = "estimator", self.estimator
+        return _VisualBlock("parallel", [estimator],
+                            names=[f"{key}: {type(estimator).__name__}"],
+                            name_details=[str(estimator)])
 
     @property
     def n_features_in_(self) -> int:

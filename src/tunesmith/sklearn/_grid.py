@@ -1,16 +1,92 @@
-"""GridSearchCV: every combination of a scikit-learn ``param_grid``, in its order."""
+"""GridSearchCV: every combination of a scikit-learn ``param_grid``, in its order.
+
+A ``param_grid`` in scikit-learn's form (a dict of name -> list or 1-d array, or a
+list of such dicts) is checked and enumerated as ``ParameterGrid`` does it: the
+same errors for a malformed grid, repeated values kept (``[1, 1, 2]`` is three
+candidates), names sorted, the last name varying fastest, values as iteration
+yields them (numpy scalars from an array). A tunesmith :class:`~tunesmith.Space`
+(conditions, forbidden combinations, stepped ranges) is enumerated by its own
+lazy grid, in the same order.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import product
 from typing import Any
 
 import numpy as np
 
+from tunesmith.sklearn._callbacks import search_task
 from tunesmith.sklearn._search import BaseSearchCV
-from tunesmith.space import to_space
+from tunesmith.space import Dimension, Space, SpaceUnion, to_space
 from tunesmith.storage import Storage
 
-__all__ = ["GridSearchCV"]
+__all__ = ["GridSearchCV", "grid_candidates"]
+
+
+def grid_candidates(param_grid: Any) -> list[dict[str, Any]]:
+    """Every point of ``param_grid``, in ``ParameterGrid``'s order.
+
+    Raises scikit-learn's errors (same types and messages) for a grid it refuses.
+
+    >>> grid_candidates({"b": [1, 1], "a": ["x", "y"]})
+    [{'a': 'x', 'b': 1}, {'a': 'x', 'b': 1}, {'a': 'y', 'b': 1}, {'a': 'y', 'b': 1}]
+    """
+    if _is_tunesmith_space(param_grid):
+        return list(to_space(param_grid, for_grid=True).grid())
+    grids = _checked_grids(param_grid)
+    points: list[dict[str, Any]] = []
+    for grid in grids:
+        items = sorted(grid.items())
+        if not items:
+            points.append({})
+            continue
+        names = [name for name, _ in items]
+        points.extend(dict(zip(names, values, strict=True))
+                      for values in product(*(values for _, values in items)))
+    return points
+
+
+def _is_tunesmith_space(param_grid: Any) -> bool:
+    if isinstance(param_grid, (Space, SpaceUnion)):
+        return True
+    grids = [param_grid] if isinstance(param_grid, Mapping) else param_grid
+    if not isinstance(grids, (list, tuple)):
+        return False
+    return any(isinstance(grid, Space) or (isinstance(grid, Mapping) and any(
+        isinstance(value, Dimension) for value in grid.values())) for grid in grids)
+
+
+def _checked_grids(param_grid: Any) -> list[Mapping[str, Sequence[Any]]]:
+    """``param_grid`` as a list of dicts of value lists, checked as scikit-learn does."""
+    if not isinstance(param_grid, (Mapping, Iterable)):
+        raise TypeError(
+            f"Parameter grid should be a dict or a list, got: {param_grid!r} of type "
+            f"{type(param_grid).__name__}"
+        )
+    grids = [param_grid] if isinstance(param_grid, Mapping) else list(param_grid)
+    for grid in grids:
+        if not isinstance(grid, dict):
+            raise TypeError(f"Parameter grid is not a dict ({grid!r})")
+        for name, values in grid.items():
+            if isinstance(values, np.ndarray) and values.ndim > 1:
+                raise ValueError(
+                    f"Parameter array for {name!r} should be one-dimensional, got: "
+                    f"{values!r} with shape {values.shape}"
+                )
+            if isinstance(values, str) or not isinstance(values, (np.ndarray, Sequence)):
+                raise TypeError(
+                    f"Parameter grid for parameter {name!r} needs to be a list or a numpy "
+                    f"array, but got {values!r} (of type {type(values).__name__}) instead. "
+                    "Single values need to be wrapped in a list with one element."
+                )
+            if len(values) == 0:
+                raise ValueError(
+                    f"Parameter grid for parameter {name!r} need to be a non-empty "
+                    f"sequence, got: {values!r}"
+                )
+    return grids
 
 
 class GridSearchCV(BaseSearchCV):
@@ -75,4 +151,11 @@ class GridSearchCV(BaseSearchCV):
         self.param_grid = param_grid
 
     def _candidates(self) -> list[dict[str, Any]]:
-        return list(to_space(self.param_grid, for_grid=True).grid())
+        return grid_candidates(self.param_grid)
+
+    def _run_search(self, evaluate_candidates: Callable[..., dict[str, Any]], *,
+                    callback_ctx: Any = None) -> None:
+        """Every candidate of the grid, in one batch."""
+        candidates = self._candidates()
+        with search_task(self, callback_ctx, len(candidates)) as search_ctx:
+            evaluate_candidates(candidates, callback_ctx=search_ctx)

@@ -156,7 +156,7 @@ class Prober:
             # would only repeat (or pre-empt) the search's own.
             warnings.simplefilter("ignore")
             try:
-                estimator = clone(self.estimator).set_params(**params)
+                estimator = self._configured(params)
                 if cheap:
                     self.last_capped = _cap_sizes(estimator)
                 if y is None:
@@ -167,6 +167,14 @@ class Prober:
                 return Failure(type(exc), condense(str(exc)))
         return None
 
+    def _configured(self, params: Mapping[str, Any]) -> Any:
+        """A clone of the estimator with ``params``, themselves cloned.
+
+        A parameter may be an estimator (a pipeline step searched over): probing
+        must not fit, or set parameters on, the user's object.
+        """
+        return clone(self.estimator).set_params(**clone(dict(params), safe=False))
+
     def can_set(self, params: Mapping[str, Any]) -> bool:
         """Whether ``set_params`` accepts these names at all.
 
@@ -174,7 +182,7 @@ class Prober:
         of scoring the candidate NaN, so such a candidate is not ours to skip.
         """
         try:
-            clone(self.estimator).set_params(**params)
+            self._configured(params)
         except Exception:
             return False
         return True
@@ -185,7 +193,7 @@ class Prober:
         Data-free and fast (no fit): it only picks candidates worth an exact probe.
         """
         try:
-            estimator = clone(self.estimator).set_params(**params)
+            estimator = self._configured(params)
         except Exception:
             return False
         parts = [estimator, *(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from tunesmith.samplers import sklearn_random_candidates
+from tunesmith.sklearn._callbacks import search_task
 from tunesmith.sklearn._search import BaseSearchCV
 from tunesmith.storage import Storage
 
@@ -75,3 +77,10 @@ class RandomizedSearchCV(BaseSearchCV):
     def _candidates(self) -> list[dict[str, Any]]:
         return sklearn_random_candidates(self.param_distributions, self.n_iter,
                                          self.random_state)
+
+    def _run_search(self, evaluate_candidates: Callable[..., dict[str, Any]], *,
+                    callback_ctx: Any = None) -> None:
+        """The ``n_iter`` candidates drawn, in one batch."""
+        candidates = self._candidates()
+        with search_task(self, callback_ctx, len(candidates)) as search_ctx:
+            evaluate_candidates(candidates, callback_ctx=search_ctx)

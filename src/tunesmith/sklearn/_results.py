@@ -3,7 +3,9 @@
 Same keys in the same order, same dtypes, same arithmetic (``np.average`` for
 means and the same weighted-std formula), same ranking of failed candidates, same
 masked parameter columns, same warnings: a search's results compare key by key
-with scikit-learn's, float-equal. One extra key, ``skip_reason``, comes last.
+with scikit-learn's, float-equal. One extra key, ``skip_reason``, comes last, and
+only when the search skipped a candidate as invalid (so a search that skipped
+nothing has exactly scikit-learn's keys).
 """
 
 from __future__ import annotations
@@ -96,10 +98,15 @@ def build_cv_results(
     *,
     return_train_score: bool,
     skip_reasons: Mapping[int, str] | None = None,
+    more_results: Mapping[str, Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The ``cv_results_`` dict; ``folds`` are candidate-major, split-minor."""
+    """The ``cv_results_`` dict; ``folds`` are candidate-major, split-minor.
+
+    ``more_results`` (one value per candidate for each key, from a custom
+    ``_run_search``) come first, as in scikit-learn.
+    """
     n_candidates = len(candidates)
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = dict(more_results or {})
 
     def store(key: str, values: Any, *, splits: bool = False, rank: bool = False) -> None:
         array = np.array(values, dtype=np.float64).reshape(n_candidates, n_splits)
@@ -132,10 +139,10 @@ def build_cv_results(
         if return_train_score:
             store(f"train_{name}", train[name], splits=True)
 
-    reasons = skip_reasons or {}
-    column = np.empty(n_candidates, dtype=object)
-    column[:] = [reasons.get(i) for i in range(n_candidates)]
-    results["skip_reason"] = column
+    if skip_reasons:
+        column = np.empty(n_candidates, dtype=object)
+        column[:] = [skip_reasons.get(i) for i in range(n_candidates)]
+        results["skip_reason"] = column
     return results
 
 

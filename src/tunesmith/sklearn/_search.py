@@ -1,24 +1,27 @@
 """The drop-in searches' base class: scikit-learn's interface on tunesmith's study engine.
 
 ``fit`` in order: check the settings, build the scorers, route the fit
-parameters, split the data once, build the candidate list (a subclass's job),
-open the study (resuming a stored one when asked), find invalid candidates,
-evaluate the rest as trials, read every trial back into ``cv_results_``, pick the
-best and refit it. Each step mirrors scikit-learn's ``BaseSearchCV.fit`` so that
-the results are the same; the code is ours.
+parameters, split the data once, then hand ``_run_search`` an
+``evaluate_candidates`` function, as scikit-learn does. Each batch of candidates
+it is given becomes trials of one study (resuming a stored one when asked):
+invalid candidates found and skipped, the rest evaluated, every trial read back
+into ``cv_results_``. Then the best is picked and refitted. Each step mirrors
+scikit-learn's ``BaseSearchCV.fit`` (its fit callbacks included) so that the
+results are the same; the code is ours.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import numbers
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
 from inspect import signature
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sklearn
@@ -35,6 +38,8 @@ from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import make_executor
 from tunesmith.samplers import ListSampler
 from tunesmith.sklearn import _fingerprint
+from tunesmith.sklearn._batches import CandidateBatches
+from tunesmith.sklearn._callbacks import CallbackSupportMixin, managed_callbacks, root_context
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._fitted import FittedSearchMixin
 from tunesmith.sklearn._results import (
@@ -42,7 +47,7 @@ from tunesmith.sklearn._results import (
     fill_error_scores,
     warn_or_raise_fit_failures,
 )
-from tunesmith.sklearn._runner import finished_folds, run_candidates
+from tunesmith.sklearn._runner import run_candidates
 from tunesmith.storage import Storage, open_storage
 from tunesmith.study import Study
 
@@ -58,12 +63,35 @@ class SkippedCandidatesWarning(FitFailedWarning):
     """
 
 
-class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
-    """Cross-validated search over a fixed list of candidates, run as a study.
+class SearchOutcome(NamedTuple):
+    """What a search's evaluation hands ``fit``: every candidate and its folds."""
 
-    Subclasses say which candidates (:meth:`_candidates`); everything else, including
-    every fitted attribute, matches scikit-learn's ``BaseSearchCV``. The tunesmith
-    extras never change a result:
+    candidates: list[dict[str, Any]]
+    #: Candidate-major, split-minor.
+    folds: list[FoldResult]
+    #: Candidate index -> why it was skipped as invalid.
+    reasons: dict[int, str]
+    #: Extra ``cv_results_`` keys from ``evaluate_candidates(more_results=...)``.
+    more_results: Mapping[str, Sequence[Any]] = {}
+    #: ``cv_results_`` as ``evaluate_candidates`` last returned them (it warned about
+    #: failed fits and non-finite scores then); None: ``fit`` builds them.
+    results: dict[str, Any] | None = None
+
+
+class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator,
+                   metaclass=abc.ABCMeta):
+    """Cross-validated search, run as a study: scikit-learn's ``BaseSearchCV``.
+
+    As in scikit-learn, a search is defined by ``_run_search(self,
+    evaluate_candidates)``, which calls ``evaluate_candidates(list_of_param_dicts)``
+    one or more times; each call evaluates that batch by cross-validation and
+    returns every result so far, laid out as ``cv_results_``. ``GridSearchCV`` and
+    ``RandomizedSearchCV`` evaluate their whole candidate list in one call; a
+    subclass may choose each batch from the results of the previous ones. Every
+    candidate of every batch is a trial of the search's study (``study_``).
+    Everything else, including every fitted attribute and scikit-learn's fit
+    callbacks (``set_callbacks``), matches scikit-learn's ``BaseSearchCV``. The
+    tunesmith extras never change a result:
 
     * ``storage`` / ``study_name``: keep the search in a storage (a URL such as
       ``"sqlite:///search.db"`` or a Storage) under that name; running ``fit`` again
@@ -72,7 +100,8 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
     * ``skip_invalid``: candidates the estimator rejects whatever the data (e.g.
       ``solver="lbfgs", penalty="l1"``) are not fitted; their rows hold exactly what
       scikit-learn gives failed candidates (``error_score``, rank last, zero times)
-      and ``cv_results_["skip_reason"]`` says why. Never with ``error_score="raise"``.
+      and ``cv_results_["skip_reason"]`` (present only when a candidate was skipped)
+      says why. Never with ``error_score="raise"``.
     """
 
     @abc.abstractmethod
@@ -107,9 +136,30 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
         self.show_progress = show_progress
         self.skip_invalid = skip_invalid
 
-    @abc.abstractmethod
     def _candidates(self) -> list[dict[str, Any]]:
-        """The candidates to evaluate, in scikit-learn's order."""
+        """The candidates of a search that has a fixed list, in scikit-learn's order."""
+        raise NotImplementedError(f"{type(self).__name__} has no fixed candidate list")
+
+    def _run_search(self, evaluate_candidates: Callable[..., dict[str, Any]], *,
+                    callback_ctx: Any = None) -> None:
+        """Call ``evaluate_candidates(list_of_param_dicts)`` once per batch to search.
+
+        scikit-learn's hook, with its signature: each call evaluates the batch on every
+        split (each candidate a trial of ``study_``) and returns a dict of all results
+        so far, formatted like ``cv_results_``, so the next batch can depend on them.
+        ``evaluate_candidates`` also takes ``cv=`` (other splits, as many) and
+        ``more_results=`` (extra ``cv_results_`` keys, one value per candidate);
+        ``callback_ctx`` is the root task of scikit-learn's fit callbacks (None when a
+        subclass's override does not take it).
+
+        ::
+
+            def _run_search(self, evaluate_candidates):
+                results = evaluate_candidates([{"C": 1}, {"C": 10}])
+                if results["mean_test_score"][0] > results["mean_test_score"][1]:
+                    evaluate_candidates([{"C": 0.1}])
+        """
+        raise NotImplementedError("_run_search not implemented.")
 
     # -- fitting ------------------------------------------------------------------------
 
@@ -120,6 +170,10 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
         ``fit_params`` go to the estimator's ``fit`` (sliced per fold when they have
         one value per sample, like ``sample_weight``); ``groups`` goes to the splitter.
         """
+        with managed_callbacks(self):  # the callbacks' teardown, however fit ends
+            return self._fit(X, y, groups, fit_params)
+
+    def _fit(self, X: Any, y: Any, groups: Any, fit_params: dict[str, Any]) -> BaseSearchCV:
         self._check_settings()
         scorer, scorer_dict, refit_metric = self._scorers()
         X, y = indexable(X, y)
@@ -128,6 +182,11 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
             params["groups"] = groups
         params = _check_method_params(X, params=params)
         estimator_params, split_params, score_params = self._route(params, scorer, scorer_dict)
+        sample_weight = params.get("sample_weight")
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        root_ctx = root_context(self, max_subtasks=1 + (self.refit is not False))
+        if root_ctx is not None:
+            root_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
 
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         self.n_splits_ = n_splits = cv.get_n_splits(X, y, **split_params)
@@ -138,20 +197,20 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
                 f"Expected {n_splits} splits, got {len(splits)}"
             )
         base_estimator = clone(self.estimator)
-        candidates, folds, reasons = self._run_search(
-            base_estimator, X, y, splits, split_params, scorer, scorer_dict,
-            estimator_params, score_params, refit_metric)
-
-        summary = None
-        if reasons:
-            n_skipped = len(reasons)
-            summary = f"{n_skipped} of {len(candidates)} candidates skipped as invalid"
-        warn_or_raise_fit_failures(folds, self.error_score, summary)
-        if callable(self.scoring):
-            folds = fill_error_scores(folds, self.error_score)
-        results = build_cv_results(candidates, folds, n_splits,
-                                   return_train_score=bool(self.return_train_score),
-                                   skip_reasons=reasons)
+        outcome = self._run_study(base_estimator, X, y, splits, split_params, scorer,
+                                  scorer_dict, estimator_params, score_params, refit_metric)
+        candidates, folds, reasons = outcome.candidates, outcome.folds, outcome.reasons
+        results = outcome.results
+        if results is None:
+            summary = None
+            if reasons:
+                summary = f"{len(reasons)} of {len(candidates)} candidates skipped as invalid"
+            warn_or_raise_fit_failures(folds, self.error_score, summary)
+            if callable(self.scoring):
+                folds = fill_error_scores(folds, self.error_score)
+            results = build_cv_results(candidates, folds, n_splits,
+                                       return_train_score=bool(self.return_train_score),
+                                       skip_reasons=reasons, more_results=outcome.more_results)
 
         first = folds[0].test_scores
         self.multimetric_ = isinstance(first, dict)
@@ -164,35 +223,43 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
                 self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
             self.best_params_ = results["params"][self.best_index_]
         if self.refit:
-            self._refit(base_estimator, X, y, estimator_params)
+            refit_ctx = None if root_ctx is None else root_ctx.subcontext(
+                task_name="refit-with-best-params")
+            self._refit(base_estimator, X, y, estimator_params, refit_ctx, metadata)
         self.scorer_ = scorer_dict if scorer_dict is not None else scorer
         self.cv_results_ = results
+        if root_ctx is not None:
+            root_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
         return self
 
-    def _run_search(self, base_estimator: Any, X: Any, y: Any, splits: list[Any],
-                    split_params: Mapping[str, Any], scorer: Any,
-                    scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
-                    score_params: Mapping[str, Any], refit_metric: Any
-                    ) -> tuple[list[dict[str, Any]], list[FoldResult], dict[int, str]]:
-        """Evaluate the candidates as trials; their folds, in order, and skip reasons.
+    def _run_study(self, base_estimator: Any, X: Any, y: Any, splits: list[Any],
+                   split_params: Mapping[str, Any], scorer: Any,
+                   scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
+                   score_params: Mapping[str, Any], refit_metric: Any) -> SearchOutcome:
+        """Run ``_run_search`` with an ``evaluate_candidates`` whose batches are trials.
 
-        The hook a search that chooses its candidates as it goes (TPE) overrides; it
-        sets ``study_``.
+        Sets ``study_``. A search that is not made of batches (TPE, which asks its
+        sampler for one point at a time) overrides this instead of ``_run_search``.
         """
-        candidates = self._candidates()
-        if not candidates or not splits:
-            raise ValueError("No fits were performed. Was the CV iterator empty? "
-                             "Were there no candidates?")
-        job = self._fold_job(base_estimator, X, y, scorer, scorer_dict, estimator_params,
-                             score_params, len(splits), len(candidates))
-        study = self._open_study(X, y, split_params, estimator_params, candidates, splits)
+        batches = CandidateBatches(
+            self, base_estimator=base_estimator, X=X, y=y, splits=splits,
+            split_params=split_params, scorer=scorer, scorer_dict=scorer_dict,
+            estimator_params=estimator_params, score_params=score_params,
+            refit_metric=refit_metric)
         try:
-            self._evaluate(study, candidates, splits, job, X, y, estimator_params, refit_metric)
-            folds, reasons = finished_folds(study, len(candidates), job)
+            root_ctx = getattr(self, "_callback_fit_ctx", None)
+            if "callback_ctx" in signature(self._run_search).parameters:
+                self._run_search(batches, callback_ctx=root_ctx)
+            else:  # a subclass written for an older scikit-learn, without callbacks
+                self._run_search(batches)
         finally:
-            study.close()
-        self.study_ = study
-        return candidates, folds, reasons
+            batches.close()
+        if batches.study is None:
+            raise ValueError(f"No fits were performed: {type(self).__name__}._run_search "
+                             "never called evaluate_candidates")
+        self.study_ = batches.study
+        return SearchOutcome(batches.candidates, batches.folds, batches.reasons,
+                             batches.more_results, results=batches.results)
 
     def _fold_job(self, base_estimator: Any, X: Any, y: Any, scorer: Any,
                   scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
@@ -207,12 +274,13 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
             verbose=int(self.verbose), n_splits=n_splits, n_candidates=n_candidates,
         )
 
-    def _evaluate(self, study: Study, candidates: list[dict[str, Any]], splits: list[Any],
-                  job: FoldJob, X: Any, y: Any, estimator_params: Mapping[str, Any],
-                  refit_metric: Any) -> None:
-        """Evaluate the candidates that have no finished trial yet."""
+    def _evaluate(self, study: Study, candidates: list[dict[str, Any]], batch: range,
+                  splits: list[Any], job: FoldJob, X: Any, y: Any,
+                  estimator_params: Mapping[str, Any], refit_metric: Any, *,
+                  fold_context: Callable[[int, int], Any] | None = None) -> None:
+        """Evaluate the candidates of ``batch`` (indices) that have no finished trial yet."""
         done = {t.candidate for t in study.trials if t.state.is_finished}
-        pending = [i for i in range(len(candidates)) if i not in done]
+        pending = [i for i in batch if i not in done]
         reasons = self._discover(job.estimator, candidates, pending, X, y, estimator_params)
         n_fit = len(pending) - len(reasons)
         if self.verbose > 0:
@@ -229,7 +297,8 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
                 Progress(n_fit * job.n_splits, description=type(self).__name__,
                          enabled=self.show_progress) as progress:
             run_candidates(study, candidates, splits, job, executor, skip_reasons=reasons,
-                           value_metric=value_metric, progress=progress)
+                           value_metric=value_metric, progress=progress,
+                           fold_context=fold_context, caller=self)
 
     def _discover(self, estimator: Any, candidates: list[dict[str, Any]], pending: list[int],
                   X: Any, y: Any, fit_params: Mapping[str, Any]) -> dict[int, str]:
@@ -281,19 +350,26 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, BaseEstimator, metacla
             _fingerprint.check_fingerprint(stored, current, study.name)
         return study
 
-    def _refit(self, base_estimator: Any, X: Any, y: Any, fit_params: Mapping[str, Any]
-               ) -> None:
+    def _refit(self, base_estimator: Any, X: Any, y: Any, fit_params: Mapping[str, Any],
+               callback_ctx: Any = None, metadata: Mapping[str, Any] | None = None) -> None:
+        """Fit the best candidate on all the data (a callback task when ``callback_ctx``)."""
         # Parameters are cloned as well: one may be an estimator (a searched step).
         best = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
-        start = time.time()
-        if y is not None:
-            best.fit(X, y, **fit_params)
-        else:
-            best.fit(X, **fit_params)
-        self.refit_time_ = time.time() - start
         self.best_estimator_ = best
+        with (contextlib.nullcontext() if callback_ctx is None
+              else callback_ctx.propagate_callback_context(best)):
+            if callback_ctx is not None:
+                callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+            start = time.time()
+            if y is not None:
+                best.fit(X, y, **fit_params)
+            else:
+                best.fit(X, **fit_params)
+            self.refit_time_ = time.time() - start
         if hasattr(best, "feature_names_in_"):
             self.feature_names_in_ = best.feature_names_in_
+        if callback_ctx is not None:
+            callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
 
     # -- settings, scorers, routing ---------------------------------------------------------
 
