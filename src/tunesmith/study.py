@@ -13,6 +13,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from tunesmith._heartbeat import Heartbeat
@@ -200,10 +201,10 @@ class Study:
         all_params, all_dims = live._unsaved() if live else ({}, {})
         all_params.update(params or {})
         all_dims.update(dimensions or {})
-        for step, reported in sorted({**(live.intermediate if live else {}),
-                                      **(intermediate or {})}.items()):
-            self.storage.report(trial_id, step, reported)
-        self.storage.finish_trial(
+        reported = {**(live.intermediate if live else {}), **(intermediate or {})}
+        for step, step_value in sorted(reported.items()):
+            self.storage.report(trial_id, step, step_value)
+        changed = self.storage.finish_trial(
             trial_id,
             final_state,
             value=final_value,
@@ -211,10 +212,21 @@ class Study:
             dimensions=all_dims or None,
             attrs=all_attrs or None,
             message=final_message,
-            **({"folds": folds} if folds else {}),
+            folds=folds,
         )
         self._held.discard(trial_id)
-        record = self.storage.trial(trial_id)
+        if changed and live is not None:
+            # What storage now holds, without reading it back (a query per trial).
+            old = live._record
+            record = dataclasses.replace(
+                old, state=final_state, value=final_value, message=final_message,
+                params={**old.params, **all_params}, attrs={**old.attrs, **all_attrs},
+                dimensions={**old.dimensions, **all_dims},
+                intermediate={**old.intermediate, **reported},
+                folds=tuple(folds) if folds else old.folds,
+                finished_at=datetime.now(timezone.utc))
+        else:
+            record = self.storage.trial(trial_id)
         self._history.update(record)
         self.sampler.after_trial(record)
         return record
@@ -415,8 +427,8 @@ class Study:
             self._cursor += 1
             if index in taken:
                 continue
-            record = _create(self.storage, self.study_id, owner=self.owner,
-                             candidate=index, max_trials=max_trials)
+            record = self.storage.create_trial(self.study_id, owner=self.owner,
+                                               candidate=index, max_trials=max_trials)
             if record is not None:
                 return self._start(record)
             taken = self.storage.taken_candidates(self.study_id)
@@ -425,8 +437,8 @@ class Study:
         )
 
     def _propose(self, max_trials: int | None) -> Trial:
-        record = _create(self.storage, self.study_id, owner=self.owner,
-                         max_trials=max_trials)
+        record = self.storage.create_trial(self.study_id, owner=self.owner,
+                                           max_trials=max_trials)
         assert record is not None  # no candidate given: creation always succeeds
         return self._start(record)
 
@@ -624,16 +636,3 @@ def _pid_alive(pid: int) -> bool:
         return True
     return True
 
-
-def _create(storage: Storage, study_id: int, **kwargs: Any) -> FrozenTrial | None:
-    """TEMPORARY until storage v2 lands: create_trial with a budget."""
-    import inspect
-
-    from tunesmith.exceptions import BudgetReached
-
-    if "max_trials" in inspect.signature(storage.create_trial).parameters:
-        return storage.create_trial(study_id, **kwargs)
-    limit = kwargs.pop("max_trials")
-    if limit is not None and len(storage.trials(study_id)) >= limit:
-        raise BudgetReached(f"the study has its {limit} trials")
-    return storage.create_trial(study_id, **kwargs)
