@@ -1,4 +1,4 @@
-"""The contract every sampler keeps: random, Sobol and TPE alike.
+"""The contract every sampler keeps: random, Sobol, TPE, GP and auto alike.
 
 * every proposal is a valid point of the space (types, ranges, conditions, forbidden);
 * the same seed gives the same sequence, also in a fresh Python process;
@@ -22,7 +22,7 @@ import tunesmith
 from tunesmith.exceptions import SearchExhausted
 from tunesmith.space import Categorical, Condition, Float, Forbidden, Int, Space
 
-SAMPLERS = ["random", "sobol", "tpe"]
+SAMPLERS = ["random", "sobol", "tpe", "gp", "auto"]
 
 # -- spaces --------------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from tunesmith.samplers._auto import AutoSampler
 from tunesmith.samplers._base import Sampler, trial_rng
+from tunesmith.samplers._gp import GPSampler
 from tunesmith.samplers._grid import GridSampler, ListSampler
 from tunesmith.samplers._random import RandomSampler, sklearn_random_candidates
 from tunesmith.samplers._sobol import SobolSampler
@@ -10,6 +12,8 @@ from tunesmith.samplers._tpe import TPESampler
 
 __all__ = [
     "SAMPLERS",
+    "AutoSampler",
+    "GPSampler",
     "GridSampler",
     "ListSampler",
     "RandomSampler",
@@ -24,6 +28,8 @@ __all__ = [
 
 #: Samplers by the names a study file or ``Study(sampler="...")`` may use.
 SAMPLERS: dict[str, type[Sampler]] = {
+    "auto": AutoSampler,
+    "gp": GPSampler,
     "grid": GridSampler,
     "random": RandomSampler,
     "sobol": SobolSampler,

@@ -1,0 +1,89 @@
+"""``sampler="auto"``: a Gaussian process where it pays, TPE elsewhere.
+
+The rule, per ask (measured in ``benchmarks/suite.py``, column ``ts-auto``):
+
+* **GP** when the space is one :class:`~tunesmith.space.Space` without conditions,
+  of at most ``MAX_GP_PARAMS`` parameters, with at most ``MAX_GP_CATEGORICAL``
+  categorical ones, and the study has fewer than ``gp_trials`` trials. This is where
+  a GP's model of the whole response surface beats TPE's per-trial kernels: small
+  budgets on numeric spaces.
+* **TPE** otherwise: conditional and union spaces (TPE models the tree), many
+  categorical parameters, high dimensions, and long studies (a GP's cost grows with
+  the cube of the number of trials; TPE stays around a millisecond per ask).
+
+Both share the seed. When the study grows past ``gp_trials``, TPE takes over with
+the whole history, so nothing learnt is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tunesmith.records import FrozenTrial
+from tunesmith.samplers._base import AnySpace, Sampler
+from tunesmith.samplers._gp import GPSampler
+from tunesmith.samplers._tpe import TPESampler
+from tunesmith.space import Categorical, Dimension, Distribution, Space
+
+__all__ = ["MAX_GP_CATEGORICAL", "MAX_GP_PARAMS", "AutoSampler"]
+
+#: Parameters a GP models at most (beyond, its lengthscales are poorly identified).
+MAX_GP_PARAMS = 20
+#: Categorical parameters a GP takes at most (each is one Hamming term).
+MAX_GP_CATEGORICAL = 2
+
+
+class AutoSampler(Sampler):
+    """Picks GP or TPE for each ask, by the space and the number of trials so far.
+
+    Parameters
+    ----------
+    seed : shared by both samplers: same seed and history, same proposals.
+    gp_trials : from this many trials on, TPE proposes (a GP's ask gets slow).
+
+    >>> from tunesmith.space import Categorical, Condition, Float, Space
+    >>> auto = AutoSampler(seed=0)
+    >>> auto.choose(Space({"x": Float(0.0, 1.0)}), 10).__class__.__name__
+    'GPSampler'
+    >>> tree = Space({"k": Categorical(["a", "b"]), "x": Float(0.0, 1.0)},
+    ...              conditions=[Condition("x", "k", ["a"])])
+    >>> auto.choose(tree, 10).__class__.__name__
+    'TPESampler'
+    """
+
+    uses_history = True
+
+    def __init__(self, seed: int | None = None, *, gp_trials: int = 200) -> None:
+        self.seed = seed
+        self.gp_trials = int(gp_trials)
+        self.gp = GPSampler(seed)
+        self.tpe = TPESampler(seed)
+
+    def choose(self, space: AnySpace, n_trials: int) -> Sampler:
+        """The sampler this rule uses for ``space`` with ``n_trials`` trials so far."""
+        if n_trials < self.gp_trials and _suits_gp(space):
+            return self.gp
+        return self.tpe
+
+    def propose(self, space: AnySpace, history: Sequence[FrozenTrial], number: int) -> dict:
+        sampler = self.choose(space, len(history))
+        sampler.direction = self.direction
+        return sampler.propose(space, history, number)
+
+    def propose_one(self, name: str, dimension: Dimension, history: Sequence[FrozenTrial],
+                    number: int, params: Mapping[str, Any]) -> Any:
+        self.tpe.direction = self.direction
+        return self.tpe.propose_one(name, dimension, history, number, params)
+
+    def __repr__(self) -> str:
+        return f"AutoSampler(seed={self.seed!r})"
+
+
+def _suits_gp(space: Any) -> bool:
+    if not isinstance(space, Space) or space.conditions or len(space) > MAX_GP_PARAMS:
+        return False
+    dims = [space[name] for name in space.names]
+    if any(isinstance(d, Distribution) for d in dims):
+        return False
+    return sum(isinstance(d, Categorical) for d in dims) <= MAX_GP_CATEGORICAL
