@@ -55,11 +55,7 @@ class StudyHistory:
 
     def refresh(self) -> None:
         """Read what changed in storage since the last look."""
-        reader = getattr(self._storage, "changed_trials", None)
-        if reader is None:  # TEMPORARY until storage v2 lands: read everything
-            changed, self._seq = self._storage.trials(self._study_id), 0
-        else:
-            changed, self._seq = reader(self._study_id, self._seq)
+        changed, self._seq = self._storage.changed_trials(self._study_id, self._seq)
         for trial in changed:
             self.update(trial)
 
