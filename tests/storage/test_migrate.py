@@ -217,6 +217,30 @@ def test_a_version_1_database_migrates_on_open(v1_url) -> None:
             assert old == new
 
 
+def test_a_migrated_database_has_the_tables_a_new_one_gets(v1_url) -> None:
+    from tunesmith.storage import _sql_schema as schema
+
+    SQLStorage(v1_url).close()
+    engine = _engine(v1_url)
+    try:
+        inspector = sa.inspect(engine)
+        assert set(inspector.get_table_names()) == set(schema.metadata.tables)
+        for name, table in schema.metadata.tables.items():
+            columns = {c["name"]: c["nullable"] for c in inspector.get_columns(name)}
+            assert columns == {c.name: c.nullable for c in table.columns}, name
+            # (PostgreSQL lists a unique constraint's own index too: not an index of ours.)
+            indexes = {i["name"] for i in inspector.get_indexes(name)
+                       if "duplicates_constraint" not in i}
+            assert indexes == {i.name for i in table.indexes}, name
+            uniques = {u["name"] for u in inspector.get_unique_constraints(name)}
+            assert uniques == {c.name for c in table.constraints
+                               if isinstance(c, sa.UniqueConstraint)}, name
+            keys = inspector.get_pk_constraint(name)["constrained_columns"]
+            assert keys == [c.name for c in table.primary_key.columns], name
+    finally:
+        engine.dispose()
+
+
 def test_migrated_folds_are_the_scores_scikit_learn_reported(v1_url) -> None:
     with SQLStorage(v1_url) as storage:
         for name, report in EXPECTED["cv_results"].items():
