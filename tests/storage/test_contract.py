@@ -457,6 +457,12 @@ class TestStorageContract:
         with pytest.raises(TypeError, match="FoldRecord"):
             storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0,
                                  folds=[{"fold": 0}])
+        with pytest.raises(ValueError, match="not finite"):
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0,
+                                 folds=[FoldRecord(0, {"score": 1.0}, fit_time=math.nan)])
+        with pytest.raises(TypeError, match="metric name"):
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0,
+                                 folds=[FoldRecord(0, 0.5)])
         got = storage.trial(trial.trial_id)
         assert got.state is TrialState.RUNNING and got.folds == ()
 

@@ -449,6 +449,7 @@ def test_v1_folds_reads_the_drop_ins_and_the_clis_shapes() -> None:
     {"test_scores": [0.5], "fit_time": [0.1], "score_time": [0.1], "fit_error": [1]},
     {"test_scores": [0.5], "fit_time": [0.1], "score_time": [0.1], "train_scores": [None]},
     {"test_scores": [{"acc": "x"}], "fit_time": [0.1], "score_time": [0.1]},
+    {"test_scores": [0.5], "fit_time": [float("nan")], "score_time": [0.1]},
 ])
 def test_v1_folds_leaves_anything_else_alone(attrs) -> None:
     assert migrations.v1_folds(attrs) is None

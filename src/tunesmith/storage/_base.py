@@ -29,7 +29,7 @@ from typing import Any
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
 from tunesmith.space import Dimension
 
-__all__ = ["Storage", "StudySummary", "check_budget", "check_max_trials"]
+__all__ = ["Storage", "StudySummary", "check_budget", "check_folds", "check_max_trials"]
 
 
 @dataclass(frozen=True)
@@ -239,3 +239,23 @@ def check_max_trials(max_trials: int | None) -> None:
         raise TypeError(f"max_trials must be an int or None, got {type(max_trials).__name__}")
     if max_trials < 0:
         raise ValueError(f"max_trials must be >= 0, got {max_trials}")
+
+
+def check_folds(trial_id: int, folds: Iterable[FoldRecord]) -> tuple[FoldRecord, ...]:
+    """A trial's folds in fold order, each once, with finite times; else an error."""
+    out: dict[int, FoldRecord] = {}
+    for fold in folds:
+        if not isinstance(fold, FoldRecord):
+            raise TypeError(f"folds must be FoldRecords, got {type(fold).__name__}")
+        scores = [fold.test_scores] + ([] if fold.train_scores is None else [fold.train_scores])
+        for mapping in scores:
+            if not isinstance(mapping, Mapping):
+                raise TypeError(f"the scores of fold {fold.fold} of trial {trial_id} must map "
+                                f"a metric name to a float, got {type(mapping).__name__}")
+        if fold.fold in out:
+            raise ValueError(f"fold {fold.fold} of trial {trial_id} is given twice")
+        if not (math.isfinite(fold.fit_time) and math.isfinite(fold.score_time)):
+            raise ValueError(f"fold {fold.fold} of trial {trial_id} has a time that is not "
+                             f"finite: fit_time={fold.fit_time}, score_time={fold.score_time}")
+        out[fold.fold] = fold
+    return tuple(out[number] for number in sorted(out))

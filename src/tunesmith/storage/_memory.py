@@ -11,7 +11,13 @@ from typing import Any
 from tunesmith.exceptions import BudgetReached, StudyNotFoundError
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
 from tunesmith.space import Dimension
-from tunesmith.storage._base import Storage, StudySummary, check_budget, check_max_trials
+from tunesmith.storage._base import (
+    Storage,
+    StudySummary,
+    check_budget,
+    check_folds,
+    check_max_trials,
+)
 
 __all__ = ["MemoryStorage"]
 
@@ -216,7 +222,7 @@ class MemoryStorage(Storage):
         state = TrialState.parse(state)
         if not state.is_finished:
             raise ValueError("finish_trial needs a final state, got RUNNING")
-        records = _check_folds(trial_id, folds or ())
+        records = check_folds(trial_id, folds or ())
         with self._lock:
             trial = self.trial(trial_id)
             if trial.state.is_finished:
@@ -287,14 +293,3 @@ class MemoryStorage(Storage):
         study.seq += 1
         self._trial_seq[trial_id] = study.seq
 
-
-def _check_folds(trial_id: int, folds: Sequence[FoldRecord]) -> tuple[FoldRecord, ...]:
-    """The folds in fold order, each once, as the SQL storage takes them."""
-    seen: set[int] = set()
-    for fold in folds:
-        if not isinstance(fold, FoldRecord):
-            raise TypeError(f"folds must be FoldRecords, got {type(fold).__name__}")
-        if fold.fold in seen:
-            raise ValueError(f"fold {fold.fold} of trial {trial_id} is given twice")
-        seen.add(fold.fold)
-    return tuple(sorted(folds, key=lambda fold: fold.fold))

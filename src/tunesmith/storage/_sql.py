@@ -41,7 +41,13 @@ from tunesmith.space import Dimension
 from tunesmith.storage import _sql_json as codec
 from tunesmith.storage import _sql_migrate as migrations
 from tunesmith.storage import _sql_schema as schema
-from tunesmith.storage._base import Storage, StudySummary, check_budget, check_max_trials
+from tunesmith.storage._base import (
+    Storage,
+    StudySummary,
+    check_budget,
+    check_folds,
+    check_max_trials,
+)
 from tunesmith.storage._sql_engine import make_engine, parse_url
 from tunesmith.storage._sql_schema import RUNNING
 
@@ -421,7 +427,7 @@ class SQLStorage(Storage):
             "p_attrs": codec.dumps(new_attrs),
         }
         merge = bool(new_params or new_dims or new_attrs)
-        fold_rows = codec.encode_folds(trial_id, folds or ())
+        fold_rows = codec.encode_folds(trial_id, check_folds(trial_id, folds or ()))
 
         def work(conn: Connection) -> bool:
             seq = conn.execute(self._sql.bump_for_trial, values).scalar()

@@ -167,10 +167,7 @@ def split_value(value: float | None) -> tuple[float | None, str | None]:
     return value, None
 
 
-def _encode_scores(scores: Mapping[str, float], owner: str) -> str:
-    if not isinstance(scores, Mapping):
-        raise TypeError(f"the scores of {owner} must map a metric name to a float, got "
-                        f"{type(scores).__name__} {scores!r:.80}")
+def _encode_scores(scores: Mapping[str, float]) -> str:
     return dumps({str(name): encode_value(float(value)) for name, value in scores.items()})
 
 
@@ -180,26 +177,18 @@ def decode_scores(text: str) -> dict[str, float]:
 
 
 def encode_folds(trial_id: int, folds: Sequence[FoldRecord]) -> list[dict[str, Any]]:
-    """The rows of ``tunesmith_folds`` for a trial's fold records; each fold once."""
-    rows: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    for fold in folds:
-        if not isinstance(fold, FoldRecord):
-            raise TypeError(f"folds must be FoldRecords, got {type(fold).__name__}")
-        number = int(fold.fold)
-        if number in seen:
-            raise ValueError(f"fold {number} of trial {trial_id} is given twice")
-        seen.add(number)
-        owner = f"fold {number} of trial {trial_id}"
-        rows.append({
+    """The rows of ``tunesmith_folds`` for a trial's (checked) fold records."""
+    return [
+        {
             "trial_id": trial_id,
-            "fold": number,
-            "test_scores_json": _encode_scores(fold.test_scores, owner),
+            "fold": int(fold.fold),
+            "test_scores_json": _encode_scores(fold.test_scores),
             "train_scores_json": None if fold.train_scores is None
-            else _encode_scores(fold.train_scores, owner),
+            else _encode_scores(fold.train_scores),
             "fit_time": float(fold.fit_time),
             "score_time": float(fold.score_time),
             "fit_error": fold.fit_error,
             "score_error": fold.score_error,
-        })
-    return rows
+        }
+        for fold in folds
+    ]

@@ -15,6 +15,7 @@ there is no downgrade.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -144,7 +145,8 @@ def v1_folds(attrs: Mapping[str, Any]) -> list[FoldRecord] | None:
     if n == 0 or any(len(columns[key]) != n for key in (*required, *optional)):
         return None
     times = columns["fit_time"] + columns["score_time"]
-    if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in times):
+    if not all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
+               for t in times):
         return None
     errors = columns["fit_error"] or [None] * n
     if not all(e is None or isinstance(e, str) for e in errors):
