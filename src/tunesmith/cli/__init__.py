@@ -248,11 +248,12 @@ def _given_storage(args: argparse.Namespace) -> str | None:
 def _file_storage(args: argparse.Namespace, settings: Settings, path: Path) -> str:
     """The storage a study file names (or the default beside it): remote needs trust."""
     from tunesmith.cli._config import ConfigError
-    from tunesmith.cli._storage import is_remote
+    from tunesmith.cli._storage import check_url, is_remote
     from tunesmith.cli._text import redact
 
     if settings.storage is None:
         return f"sqlite:///{path.resolve().with_suffix('.db')}"
+    check_url(settings.storage)  # what cannot work at all is said first
     if is_remote(settings.storage) and not args.trust_storage:
         raise ConfigError(
             "storage", f"the study file names the database server {redact(settings.storage)!r}; "

@@ -21,7 +21,14 @@ from sklearn.metrics import get_scorer_names
 from sklearn.pipeline import Pipeline
 
 from tunesmith.cli._checks import screen_param
-from tunesmith.cli._config import ConfigError, EstimatorSettings, Settings, SpaceEntry, Strategy
+from tunesmith.cli._config import (
+    MAX_VALUES,
+    ConfigError,
+    EstimatorSettings,
+    Settings,
+    SpaceEntry,
+    Strategy,
+)
 from tunesmith.cli._data import make_preprocessor, non_numeric_columns
 from tunesmith.space import Float, Int, Space
 from tunesmith.spaces import READY_MADE, space_for
@@ -323,7 +330,14 @@ def ready_made_space(estimator: BaseEstimator, strategy: Strategy) -> Space:
 def _values_to_check(dimension: Any) -> list[Any]:
     """Every value of a list; the two ends of a range (constraints are intervals)."""
     if isinstance(dimension, list):
-        return dimension
+        if len(dimension) <= 50:
+            return dimension
+        # A long list (range, logspace): constraints are intervals, so numbers are
+        # checked at their ends, everything else one by one.
+        numbers = [v for v in dimension if isinstance(v, int | float)
+                   and not isinstance(v, bool)]
+        others = [v for v in dimension if v not in numbers]
+        return ([min(numbers), max(numbers)] if numbers else []) + others
     return [dimension.low, dimension.high]
 
 
@@ -348,6 +362,11 @@ def _dimension(key: str, entry: SpaceEntry, strategy: Strategy) -> Any:
     except ValueError as exc:  # InvalidSpaceError: the space's own rules
         raise ConfigError(key, str(exc)) from None
     if strategy is Strategy.GRID:
+        size = dim.size if dim.is_finite else None
+        if size is not None and size > MAX_VALUES:  # never list a billion values
+            raise ConfigError(key, f"this range has {size} values, more than the {MAX_VALUES} "
+                                   "a grid may list for one key; use fewer values, or a "
+                                   'continuous range with strategy "random", "sobol" or "tpe"')
         if not dim.is_finite:
             raise ConfigError(
                 key,

@@ -431,6 +431,10 @@ class Settings(_Model):
                              "out to store the study beside the study file")
         base = (info.context or {}).get("base_dir")
         url = normalize_storage(storage, base or Path.cwd())
+        if url.lower().startswith("sqlite") and url.partition("://")[2].lstrip("/") in (
+                "", ":memory:"):
+            raise ValueError(f"{json.dumps(storage)} is an in-memory database, which keeps "
+                             'nothing after the run; give a file such as "runs.db"')
         _check_inside(storage, url, base)
         return url
 
