@@ -11,6 +11,7 @@ lazy grid, in the same order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import product
 from typing import Any
@@ -22,7 +23,14 @@ from tunesmith.sklearn._search import BaseSearchCV
 from tunesmith.space import Dimension, Space, SpaceUnion, to_space
 from tunesmith.storage import Storage
 
-__all__ = ["GridSearchCV", "grid_candidates"]
+__all__ = [
+    "GridSearchCV",
+    "checked_grids",
+    "grid_candidates",
+    "grid_point",
+    "grid_size",
+    "is_tunesmith_space",
+]
 
 
 def grid_candidates(param_grid: Any) -> list[dict[str, Any]]:
@@ -33,9 +41,9 @@ def grid_candidates(param_grid: Any) -> list[dict[str, Any]]:
     >>> grid_candidates({"b": [1, 1], "a": ["x", "y"]})
     [{'a': 'x', 'b': 1}, {'a': 'x', 'b': 1}, {'a': 'y', 'b': 1}, {'a': 'y', 'b': 1}]
     """
-    if _is_tunesmith_space(param_grid):
+    if is_tunesmith_space(param_grid):
         return list(to_space(param_grid, for_grid=True).grid())
-    grids = _checked_grids(param_grid)
+    grids = checked_grids(param_grid)
     points: list[dict[str, Any]] = []
     for grid in grids:
         items = sorted(grid.items())
@@ -48,7 +56,39 @@ def grid_candidates(param_grid: Any) -> list[dict[str, Any]]:
     return points
 
 
-def _is_tunesmith_space(param_grid: Any) -> bool:
+def grid_size(grids: Sequence[Mapping[str, Sequence[Any]]]) -> int:
+    """How many points checked grids (see :func:`checked_grids`) have."""
+    return sum(math.prod(len(values) for values in grid.values()) for grid in grids)
+
+
+def grid_point(grids: Sequence[Mapping[str, Sequence[Any]]], index: int) -> dict[str, Any]:
+    """Point ``index`` of checked grids, as ``ParameterGrid[index]`` gives it.
+
+    The same point as the iteration order's ``index``-th, but with the names in
+    reverse sorted order (``ParameterGrid`` builds it from the fastest-varying name
+    up), which is the order of ``RandomizedSearchCV``'s ``cv_results_`` columns.
+    """
+    for grid in grids:
+        if not grid:
+            if index == 0:
+                return {}
+            index -= 1
+            continue
+        items = sorted(grid.items(), reverse=True)
+        size = math.prod(len(values) for _, values in items)
+        if index >= size:
+            index -= size
+            continue
+        point = {}
+        for name, values in items:
+            index, offset = divmod(index, len(values))
+            point[name] = values[offset]
+        return point
+    raise IndexError("ParameterGrid index out of range")
+
+
+def is_tunesmith_space(param_grid: Any) -> bool:
+    """Whether ``param_grid`` is (or holds) tunesmith's own space objects."""
     if isinstance(param_grid, (Space, SpaceUnion)):
         return True
     grids = [param_grid] if isinstance(param_grid, Mapping) else param_grid
@@ -58,7 +98,7 @@ def _is_tunesmith_space(param_grid: Any) -> bool:
         isinstance(value, Dimension) for value in grid.values())) for grid in grids)
 
 
-def _checked_grids(param_grid: Any) -> list[Mapping[str, Sequence[Any]]]:
+def checked_grids(param_grid: Any) -> list[Mapping[str, Sequence[Any]]]:
     """``param_grid`` as a list of dicts of value lists, checked as scikit-learn does."""
     if not isinstance(param_grid, (Mapping, Iterable)):
         raise TypeError(

@@ -106,7 +106,8 @@ def build_cv_results(
     ``_run_search``) come first, as in scikit-learn.
     """
     n_candidates = len(candidates)
-    results: dict[str, Any] = dict(more_results or {})
+    results: dict[str, Any] = {key: np.asarray(values)
+                               for key, values in (more_results or {}).items()}
 
     def store(key: str, values: Any, *, splits: bool = False, rank: bool = False) -> None:
         array = np.array(values, dtype=np.float64).reshape(n_candidates, n_splits)
