@@ -27,7 +27,8 @@ from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.samplers import Sampler, SobolSampler, TPESampler
 from tunesmith.sklearn import _fingerprint
 from tunesmith.sklearn._discovery import discover_in_space
-from tunesmith.sklearn._evaluate import FoldJob, FoldResult, as_fold_results
+from tunesmith.sklearn._evaluate import FoldJob, FoldResult
+from tunesmith.sklearn._folds import fold_results
 from tunesmith.sklearn._runner import run_candidates
 from tunesmith.sklearn._search import BaseSearchCV, SearchOutcome, _pre_dispatch
 from tunesmith.space import Space, SpaceUnion, to_space
@@ -249,10 +250,7 @@ def _finished(study: Study, n_iter: int, job: FoldJob
         raise ValueError("No fits were performed: the search has no finished trial")
     candidates, folds = [], []
     for trial in trials:
-        try:
-            landed = as_fold_results(trial.attrs)
-        except (KeyError, IndexError, TypeError):
-            landed = []
+        landed = fold_results(trial, multimetric=job.metric_names is not None)
         if trial.state is TrialState.SKIPPED or len(landed) != job.n_splits:
             raise StudyMismatchError(
                 f"trial {trial.number} of study {study.name!r} holds no scores for "

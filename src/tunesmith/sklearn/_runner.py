@@ -7,7 +7,7 @@ per fit. A candidate found invalid is told SKIPPED and costs no fit.
 
 A trial's value is the mean test score of the refit metric (with several metrics
 and a callable or False ``refit``: of the first metric); its folds' scores, times
-and fit errors are its attrs (see :func:`~tunesmith.sklearn._evaluate.trial_attrs`).
+and errors are stored as typed fold records (:mod:`tunesmith.sklearn._folds`).
 """
 
 from __future__ import annotations
@@ -23,14 +23,8 @@ from tunesmith.engine import Engine, TrialWork, Verdict
 from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import Executor, Outcome
 from tunesmith.records import FrozenTrial, TrialState
-from tunesmith.sklearn._evaluate import (
-    FoldJob,
-    FoldResult,
-    as_fold_results,
-    evaluate_fold,
-    skipped_fold,
-    trial_attrs,
-)
+from tunesmith.sklearn._evaluate import FoldJob, FoldResult, evaluate_fold, skipped_fold
+from tunesmith.sklearn._folds import MULTIMETRIC_ATTR, fold_records, fold_results
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 
@@ -102,9 +96,10 @@ def _verdict(outcomes: list[Outcome], value_metric: str | None) -> Verdict:
     elif scores and isinstance(scores[0], dict):  # a callable scorer returning dicts
         scores = [next(iter(s.values())) if isinstance(s, dict) else s for s in scores]
     value = float(np.mean(np.asarray(scores, dtype=np.float64)))
-    attrs = trial_attrs(folds)
+    records = fold_records(folds)
+    attrs = {MULTIMETRIC_ATTR: True} if folds and isinstance(folds[0].test_scores, dict) else None
     if math.isfinite(value):
-        return Verdict(value=value, attrs=attrs)
+        return Verdict(value=value, attrs=attrs, folds=records)
     errors = [f.fit_error for f in folds if f.fit_error is not None]
     scoring = [f.score_error for f in folds if f.score_error is not None]
     if errors:
@@ -114,7 +109,7 @@ def _verdict(outcomes: list[Outcome], value_metric: str | None) -> Verdict:
                    f"{_last_line(scoring[0])}")
     else:
         message = "a fold's score is not finite"
-    return Verdict(state=TrialState.FAILED, message=message, attrs=attrs)
+    return Verdict(state=TrialState.FAILED, message=message, attrs=attrs, folds=records)
 
 
 def _last_line(text: str) -> str:
@@ -148,10 +143,7 @@ def finished_folds(
             reasons[index] = trial.message or "skipped as invalid"
             folds.extend(skipped_fold(job) for _ in range(n_splits))
             continue
-        try:
-            landed = as_fold_results(trial.attrs)
-        except (KeyError, IndexError, TypeError):
-            landed = []
+        landed = fold_results(trial, multimetric=job.metric_names is not None)
         if len(landed) != n_splits:
             raise StudyMismatchError(
                 f"trial {trial.number} of study {study.name!r} (candidate {index}) holds no "
