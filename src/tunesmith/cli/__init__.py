@@ -180,7 +180,10 @@ def _cmd_run(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
     if args.trust_storage:
         show += " --trust-storage"
     for note in outcome.notes:
-        out.info(note)
+        if note.startswith("warning:"):
+            out.warning(note.removeprefix("warning: "))  # even with --quiet
+        else:
+            out.info(note)
     print_outcome(out, outcome, show_command=redact(show))
     return EXIT_OK
 

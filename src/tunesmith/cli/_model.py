@@ -17,7 +17,8 @@ __all__ = ["save_model"]
 
 
 def save_model(model: Any, path: Path) -> str:
-    """Save ``model`` at ``path``; returns a line saying how, and how to load it."""
+    """Save ``model`` at ``path``; returns a line saying how, and how to load it (it
+    starts with ``warning:`` when loading the file runs code)."""
     path = Path(path)
     folder = path.resolve().parent
     if not folder.is_dir():
@@ -33,6 +34,6 @@ def save_model(model: Any, path: Path) -> str:
     import joblib
 
     joblib.dump(model, path)
-    return (f"model saved with joblib at {path}; WARNING: loading it (joblib.load) runs "
+    return (f"warning: model saved with joblib at {path}; loading it (joblib.load) runs "
             "code, so load only a file you made yourself (pip install skops for a format "
             "that does not)")

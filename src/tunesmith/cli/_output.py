@@ -148,6 +148,10 @@ class Output:
         if not self.quiet:
             self.err_console.print(clean(redact(text)), markup=False)
 
+    def warning(self, text: str) -> None:
+        """A warning on stderr, shown even with --quiet."""
+        print(f"warning: {clean(redact(text), one_line=True)}", file=self.stderr)
+
     def error(self, text: str) -> None:
         """An error on stderr, one line, always (passwords hidden, escapes escaped)."""
         print(f"error: {clean(redact(text), one_line=True)}", file=self.stderr)
