@@ -186,3 +186,23 @@ def test_a_study_left_empty_by_a_failed_run_takes_the_corrected_file(cli, study_
     assert result.code == 0, result.err
     with open_storage(f"sqlite:///{path.with_suffix('.db')}") as storage:
         assert len(storage.trials(storage.study_id("study"))) == 6
+
+
+def _toml_blocks(path: Path) -> list[str]:
+    import re
+
+    return re.findall(r"```toml\n(.*?)```", path.read_text(), flags=re.S)
+
+
+def test_the_study_file_reference_shows_valid_toml() -> None:
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[2]
+    blocks = _toml_blocks(repo / "docs" / "study-file.md")
+    assert blocks
+    for block in blocks:
+        tomllib.loads(block)  # the reference block lists every key: TOML, not one study
+    short = _toml_blocks(repo / "examples" / "README.md")
+    assert len(short) == 1
+    settings = parse_settings(short[0], name="short")
+    assert settings.space is not None and settings.search.cv == 5
