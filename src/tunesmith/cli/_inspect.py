@@ -28,7 +28,7 @@ from tunesmith.cli._output import (
     trial_dict,
     trials_csv_rows,
 )
-from tunesmith.cli._run import PLANNED_ATTR, RESULT_ATTR, SETTINGS_ATTR, best_trial
+from tunesmith.cli._resume import PLANNED_ATTR, RESULT_ATTR, SETTINGS_ATTR, best_trial
 from tunesmith.cli._text import clean, redact
 from tunesmith.exceptions import StudyNotFoundError
 from tunesmith.records import Direction, FrozenTrial, TrialState
