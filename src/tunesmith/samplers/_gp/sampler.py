@@ -54,6 +54,7 @@ _NEAR_SD = 0.05
 #: Unit value given to an inactive numeric parameter (the GP needs a number).
 _INACTIVE = 0.5
 _STREAM_FALLBACK = 0x6B01
+_STREAM_FIT = 0x6B02
 #: Hyperparameters are refitted at every ask up to this many finished trials ...
 _REFIT_ALL = 40
 #: ... and then every this many.
@@ -162,7 +163,7 @@ class GPSampler(Sampler):
         y = _targets(view.loss[finished] * sign, ok[finished])
         num, cat = _impute(rows)
         gp = GaussianProcess(num, cat, y, self._theta(num, cat, view.loss[finished] * sign,
-                                                        ok[finished], rng))
+                                                        ok[finished]))
         best = float(y[ok[finished]].min())
         running = view.kind == Kind.RUNNING
         if running.any():
@@ -185,8 +186,8 @@ class GPSampler(Sampler):
             return point
         return None
 
-    def _theta(self, num: np.ndarray, cat: np.ndarray, loss: np.ndarray, ok: np.ndarray,
-               rng: np.random.Generator) -> np.ndarray:
+    def _theta(self, num: np.ndarray, cat: np.ndarray, loss: np.ndarray, ok: np.ndarray
+               ) -> np.ndarray:
         """Hyperparameters fitted on the first ``refit_size(n)`` finished trials.
 
         Every ask refits while the study is small; later, every ``_REFIT_EVERY`` trials
@@ -201,7 +202,10 @@ class GPSampler(Sampler):
             head_ok = ok[:m]
             if not head_ok.any():
                 head_ok, m = ok, len(loss)
-            theta = fit_gp(num[:m], cat[:m], _targets(loss[:m], head_ok), rng).theta
+            # Its own stream, keyed by the trials it fits: the same whether or not
+            # this process fitted it before (the ask's stream is left untouched).
+            fit_rng = trial_rng(self._rng_seed, m, _STREAM_FIT)
+            theta = fit_gp(num[:m], cat[:m], _targets(loss[:m], head_ok), fit_rng).theta
             if len(self._thetas) > 64:
                 self._thetas.clear()
             self._thetas[key] = theta

@@ -80,6 +80,13 @@ class TPESampler(Sampler):
     n_startup_trials : finished trials drawn from the ``startup`` design before the
         model takes over.
     n_candidates : points drawn from the good density per ask; more exploit harder.
+    n_candidates_one : the same for a define-by-run parameter outside the space, modelled
+        on its own (``propose_one``). Fewer: each parameter's best of its own candidates
+        is a separate greedy choice, so d independent parameters exploit d times as
+        hard as one joint draw. Measured on the suite's define-by-run route (10 seeds,
+        100 trials), 24 (Bergstra et al.'s choice) instead of 64 improved the median
+        best on Hartmann-6 (-2.99 to -3.09), Levy-4 (0.65 to 0.20) and Ackley-10
+        (17.2 to 16.8); on a declared space, where the draw is joint, 24 did worse.
     gamma : fraction of complete trials in the good group (at most ``max_good``).
     prior_weight : weight of the uniform prior in each density, in observations.
     startup : ``"sobol"`` (even coverage) or ``"random"``.
@@ -103,6 +110,7 @@ class TPESampler(Sampler):
         *,
         n_startup_trials: int = 10,
         n_candidates: int = 64,
+        n_candidates_one: int = 24,
         gamma: float = 0.1,
         max_good: int = 25,
         prior_weight: float = 1.0,
@@ -117,6 +125,7 @@ class TPESampler(Sampler):
             raise TypeError(f"seed must be an integer or None, got {seed!r}")
         _check_int("n_startup_trials", n_startup_trials, 0)
         _check_int("n_candidates", n_candidates, 1)
+        _check_int("n_candidates_one", n_candidates_one, 1)
         _check_int("max_good", max_good, 1)
         _check_positive("gamma", gamma, upper=1.0)
         _check_positive("prior_weight", prior_weight)
@@ -128,6 +137,7 @@ class TPESampler(Sampler):
         self.seed = None if seed is None else int(seed)
         self.n_startup_trials = int(n_startup_trials)
         self.n_candidates = int(n_candidates)
+        self.n_candidates_one = int(n_candidates_one)
         self.gamma = float(gamma)
         self.max_good = int(max_good)
         self.prior_weight = float(prior_weight)
@@ -175,7 +185,8 @@ class TPESampler(Sampler):
         if self._in_startup(view):
             return dimension.sample(rng)
         with one_blas_thread():
-            return self._model_point(space, state, view, number, rng, seen=None)[name]
+            return self._model_point(space, state, view, number, rng, seen=None,
+                                     n_candidates=self.n_candidates_one)[name]
 
     # -- choosing a point ---------------------------------------------------------------
 
@@ -218,8 +229,9 @@ class TPESampler(Sampler):
 
     def _model_point(
         self, space: AnySpace, state: EncodedHistory, view: View, number: int,
-        rng: np.random.Generator, seen: Seen | None,
+        rng: np.random.Generator, seen: Seen | None, n_candidates: int | None = None,
     ) -> dict[str, Any]:
+        n_candidates = self.n_candidates if n_candidates is None else n_candidates
         ok = view.kind == Kind.OK
         good = np.zeros(len(view), dtype=bool)
         k = n_good(int(ok.sum()), self.gamma, self.max_good)
@@ -245,7 +257,7 @@ class TPESampler(Sampler):
         densities: dict[int, tuple[Density, Density]] = {}
 
         for attempt in range(3):
-            m = self.n_candidates * (1 + 3 * attempt)
+            m = n_candidates * (1 + 3 * attempt)
             drawn = rng.choice(n_sub, size=m, p=p_good) if n_sub > 1 else np.zeros(m, int)
             scored: list[tuple[float, int, Rows, int]] = []
             for sub in np.unique(drawn):
