@@ -5,37 +5,7 @@ Every mistake becomes a :class:`ConfigError` whose text is one line that starts 
 key it is about (``space.C: log scale needs low > 0, got -1``), because the person
 reading it has the TOML file open, not our source code.
 
-The format, in short (``examples/`` holds complete files)::
-
-    name = "titanic_grid"            # optional; default: the file's name without .toml
-    storage = "sqlite:///runs.db"    # optional; default: <file name>.db beside the file
-
-    [data]
-    train = "train.csv"              # a CSV (paths are relative to the study file) ...
-    test = "test.csv"                # ... with an optional held-out CSV
-    target = "Survived"
-    # dataset = "wine"               # or a dataset scikit-learn ships (held out: test_size)
-
-    [estimator]
-    class = "sklearn.linear_model.LogisticRegression"
-    params = { max_iter = 1000 }     # fixed parameters
-
-    [preprocess]                     # optional: impute, scale, one-hot encode (mixed CSVs)
-
-    [space]                          # optional: without it, the estimator's ready-made
-                                     # space (tunesmith.space_for), conditions included
-    C = { low = 1e-4, high = 1e4, log = true }      # a continuous range
-    max_depth = { low = 1, high = 10, type = "int" }
-    penalty = ["l1", "l2", "None"]                  # a list; "None" is Python's None
-    gamma = { logspace = [-4, 0, 5] }               # helpers: logspace, linspace, range
-
-    [search]
-    strategy = "grid"                # grid | random | sobol | tpe
-    n_trials = 50                    # all but grid
-    cv = 5
-    scoring = "accuracy"
-    seed = 0
-    n_jobs = 1
+The format, key by key: docs/study-file.md; complete files: ``examples/``.
 """
 
 from __future__ import annotations
@@ -63,6 +33,16 @@ from pydantic import (
 )
 
 from tunesmith.cli._config_errors import At, first_error
+from tunesmith.cli._config_limits import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_SEED,
+    MAX_TRIALS,
+    MAX_VALUES,
+    check_inside,
+    depth,
+    normalize_storage,
+)
 from tunesmith.exceptions import TunesmithError
 
 if sys.version_info >= (3, 11):
@@ -88,17 +68,6 @@ __all__ = [
 
 #: TOML has no null; this string stands for Python's ``None`` in lists and params.
 NONE_TOKEN = "None"
-
-#: Seeds are what numpy's ``RandomState`` accepts: 0 to 2**32 - 1.
-MAX_SEED = 2**32 - 1
-#: The most values one ``[space]`` key may list (a helper's count, a range's length).
-MAX_VALUES = 100_000
-#: The most trials a study file may ask for.
-MAX_TRIALS = 10_000_000
-#: How deep tables and lists may nest: a study file needs three or four levels.
-MAX_DEPTH = 12
-#: A study file is a page of TOML; anything far larger is not one.
-MAX_FILE_BYTES = 1_000_000
 
 #: Datasets scikit-learn ships inside its wheel (no download), by study-file name.
 DATASETS: dict[str, str] = {
@@ -435,7 +404,7 @@ class Settings(_Model):
                 "", ":memory:"):
             raise ValueError(f"{json.dumps(storage)} is an in-memory database, which keeps "
                              'nothing after the run; give a file such as "runs.db"')
-        _check_inside(storage, url, base)
+        check_inside(storage, url, base)
         return url
 
     @field_validator("space")
@@ -454,62 +423,6 @@ class Settings(_Model):
 # -- loading --------------------------------------------------------------------------
 
 
-def normalize_storage(storage: str, base_dir: Path) -> str:
-    """A storage URL with a relative SQLite path made absolute against ``base_dir``.
-
-    A bare file path is read as a SQLite database.
-
-    >>> normalize_storage("runs.db", Path("/data"))
-    'sqlite:////data/runs.db'
-    >>> normalize_storage("sqlite:///runs.db", Path("/data"))
-    'sqlite:////data/runs.db'
-    >>> normalize_storage("postgresql://u@host/db", Path("/data"))
-    'postgresql://u@host/db'
-    """
-    if "://" not in storage:
-        storage = "sqlite:///" + storage
-    prefix, sep, rest = storage.partition(":///")
-    if sep and prefix.split("+")[0] == "sqlite" and rest and rest != ":memory:":
-        path = Path(rest).expanduser()
-        if not path.is_absolute():
-            path = Path(base_dir) / path
-        return f"{prefix}:///{path.resolve()}"
-    return storage
-
-
-def _check_inside(given: str, url: str, base: Path | None) -> None:
-    """A relative SQLite path in a study file stays in the file's folder (or below).
-
-    A study file from elsewhere must not point the run at a database beside other
-    projects' files without the person seeing it; ``--storage`` may say so instead.
-    """
-    if base is None or ("://" in given and not given.lower().startswith("sqlite")):
-        return
-    raw = given.partition(":///")[2] if "://" in given else given
-    if not raw or raw.startswith(("/", "~")) or Path(raw).is_absolute():
-        return
-    target = Path(url.partition(":///")[2])
-    base = Path(base).resolve()
-    if target != base and base not in target.parents:
-        raise ValueError(
-            f"{json.dumps(given)} climbs out of the study file's folder ({base}); keep the "
-            "database beside the study file, or pass --storage on the command line"
-        )
-
-
-def _depth(value: Any) -> int:
-    """How deeply tables and lists nest in ``value`` (without recursion)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
-
-
 def parse_settings(text: str, *, name: str, base_dir: Path | None = None) -> Settings:
     """Validate the TOML ``text`` of a study file; ``name`` is the default study name.
 
@@ -522,7 +435,7 @@ def parse_settings(text: str, *, name: str, base_dir: Path | None = None) -> Set
     except RecursionError:  # tomllib parses nested arrays and tables recursively
         raise ConfigError("", f"not valid TOML for a study file: nested more than "
                               f"{MAX_DEPTH} levels deep") from None
-    if _depth(raw) > MAX_DEPTH:
+    if depth(raw) > MAX_DEPTH:
         raise ConfigError("", f"tables or lists nested more than {MAX_DEPTH} levels deep; a "
                               "study file needs three or four")
     context = {"base_dir": base_dir, "default_name": _safe_name(name)}
