@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import math
 import numbers
-import os
-import socket
 import time
 import uuid
 import warnings
@@ -20,24 +16,30 @@ from tunesmith._heartbeat import Heartbeat
 from tunesmith._progress import Progress
 from tunesmith.engine import Detached, Engine, StudyHistory, objective_work, outcome_of
 from tunesmith.exceptions import (
-    InvalidSpaceError,
     SearchExhausted,
     StudyMismatchError,
 )
 from tunesmith.executors import Executor, make_executor
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState, best_trial
-from tunesmith.samplers import SAMPLERS, Sampler, make_sampler
+from tunesmith.samplers import Sampler, make_sampler
 from tunesmith.space import Dimension, Space, SpaceUnion, to_space
 from tunesmith.storage import Storage, open_storage
+from tunesmith.study._identity import (
+    check_matches_stored,
+    check_seed,
+    check_timing,
+    sampler_spec,
+    space_from_json,
+    space_to_json,
+    stored_settings,
+)
+from tunesmith.study._owners import RELEASED, is_abandoned, new_owner
 from tunesmith.trial import Trial
 
 __all__ = ["Study", "load_study"]
 
 logger = logging.getLogger(__name__)
 
-_HOST = socket.gethostname()
-_RELEASED = "released"  # owner of a trial given up on purpose (Ctrl-C): free to re-run
-_MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes any non-negative int; keep seeds portable
 
 
 class Study:
@@ -80,8 +82,8 @@ class Study:
         stale_after: float = 120.0,
         heartbeat_interval: float = 10.0,
     ) -> None:
-        _check_seed(seed)
-        self.stale_after, self.heartbeat_interval = _check_timing(stale_after,
+        check_seed(seed)
+        self.stale_after, self.heartbeat_interval = check_timing(stale_after,
                                                                   heartbeat_interval)
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise ValueError(f"name must be a non-empty string or None, got {name!r}")
@@ -90,9 +92,9 @@ class Study:
         # close() closes only a storage this study opened (from a URL or None).
         self._owns_storage = not isinstance(storage, Storage)
         self.name = name if name is not None else f"study-{uuid.uuid4().hex[:8]}"
-        self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner()
 
-        stored = self._stored_settings() if load_if_exists else None
+        stored = stored_settings(self.storage, self.name) if load_if_exists else None
         self.direction = (Direction.parse(direction) if direction is not None
                           else stored.direction if stored is not None else Direction.MINIMIZE)
         if sampler is None and stored is not None and stored.sampler is not None:
@@ -103,17 +105,17 @@ class Study:
 
         attrs: dict[str, Any] = {"direction": self.direction.value,
                                  "sampler": repr(self.sampler)}
-        spec = _sampler_spec(self.sampler)
+        spec = sampler_spec(self.sampler)
         if spec is not None:
             attrs["sampler_spec"] = spec
         if self.space is not None:
-            space_json = _space_json(self.space)
+            space_json = space_to_json(self.space)
             if space_json is not None:
                 attrs["space"] = space_json
         self.study_id = self.storage.create_study(
             self.name, direction=self.direction, attrs=attrs, load_if_exists=load_if_exists
         )
-        self._check_matches_stored(attrs)
+        check_matches_stored(self.storage, self.study_id, self.name, self.direction, attrs)
         self._history = StudyHistory(self.storage, self.study_id)
         self._candidates: Sequence[Mapping[str, Any]] | None = None
         self._candidates_ready = False
@@ -301,7 +303,7 @@ class Study:
 
     def release(self, trial: Trial) -> None:
         """Give up a running trial so that the next ask (here or elsewhere) re-runs it."""
-        self.storage.take_over_trial(trial.trial_id, old_owner=self.owner, new_owner=_RELEASED)
+        self.storage.take_over_trial(trial.trial_id, old_owner=self.owner, new_owner=RELEASED)
         self._held.discard(trial.trial_id)
         self._released = True
 
@@ -324,7 +326,7 @@ class Study:
         released = 0
         for trial in self.storage.trials(self.study_id, states=[TrialState.RUNNING]):
             if trial.owner == self.owner and self.storage.take_over_trial(
-                    trial.trial_id, old_owner=self.owner, new_owner=_RELEASED) is not None:
+                    trial.trial_id, old_owner=self.owner, new_owner=RELEASED) is not None:
                 released += 1
         self._held.clear()
         self._released = True
@@ -405,17 +407,8 @@ class Study:
         return None
 
     def _is_abandoned(self, trial: FrozenTrial) -> bool:
-        owner = trial.owner or ""
-        if owner == _RELEASED:
-            return True
-        host, _, rest = owner.partition(":")
-        pid = rest.partition(":")[0]
-        if host == _HOST and pid.isdigit() and not _pid_alive(int(pid)):
-            return True
-        if trial.heartbeat_at is None or not self.storage.is_persistent:
-            return False  # nothing beats in memory: only a release frees a trial there
-        age = time.time() - trial.heartbeat_at.timestamp()
-        return age > self.stale_after
+        return is_abandoned(trial, stale_after=self.stale_after,
+                            beats=self.storage.is_persistent)
 
     def _claim_candidate(self, max_trials: int | None) -> Trial | None:
         candidates = self._candidate_list()
@@ -502,40 +495,6 @@ class Study:
                 return trial.trial_id
         raise ValueError(f"study {self.name!r} has no trial number {number}")
 
-    def _stored_settings(self) -> _Stored | None:
-        """Direction and sampler of the stored study of this name, if there is one."""
-        try:
-            study_id = self.storage.study_id(self.name)
-        except KeyError:
-            return None
-        attrs = self.storage.study_attrs(study_id)
-        spec = attrs.get("sampler_spec")
-        sampler = spec.get("name") if isinstance(spec, dict) else None
-        seed = spec.get("seed") if isinstance(spec, dict) else None
-        return _Stored(self.storage.study_direction(study_id), sampler, seed)
-
-    def _check_matches_stored(self, attrs: Mapping[str, Any]) -> None:
-        stored_direction = self.storage.study_direction(self.study_id)
-        if stored_direction is not self.direction:
-            raise StudyMismatchError(
-                f"study {self.name!r} was created to {stored_direction.value}, "
-                f"not to {self.direction.value}; use the same direction, leave it out "
-                "to use the stored one, or use a new name"
-            )
-        stored = self.storage.study_attrs(self.study_id)
-        if "space" in attrs and "space" in stored and stored["space"] != attrs["space"]:
-            raise StudyMismatchError(
-                f"study {self.name!r} was created with another search space; "
-                "resume it with the same space, or start a study under a new name"
-            )
-        spec, old = attrs.get("sampler_spec"), stored.get("sampler_spec")
-        if spec is not None and old is not None and spec != old:
-            raise StudyMismatchError(
-                f"study {self.name!r} was created with sampler {_spec_text(old)}, not "
-                f"{_spec_text(spec)}; resume it with the same sampler and seed (or leave "
-                "both out to use the stored ones), or start a study under a new name"
-            )
-
     def _ensure_heartbeat(self) -> None:
         if self.storage.is_persistent and self._heartbeat is None:
             self._heartbeat = Heartbeat(self.storage, self._held, self.heartbeat_interval)
@@ -562,77 +521,7 @@ def load_study(name: str, storage: Storage | str, **kwargs: Any) -> Study:
     stored_space = opened.study_attrs(study_id).get("space")
     space = kwargs.pop("space", None)
     if space is None and stored_space is not None:
-        space = _space_from_json(stored_space)
+        space = space_from_json(stored_space)
     study = Study(name=name, storage=opened, space=space, load_if_exists=True, **kwargs)
     study._owns_storage = not isinstance(storage, Storage)
     return study
-
-
-@dataclasses.dataclass(frozen=True)
-class _Stored:
-    direction: Direction
-    sampler: str | None
-    seed: int | None
-
-
-def _sampler_spec(sampler: Sampler) -> dict[str, Any] | None:
-    """A sampler given by name as JSON (name and seed), so a loaded study can rebuild it."""
-    for name, cls in SAMPLERS.items():
-        if type(sampler) is cls:
-            return {"name": name, "seed": getattr(sampler, "seed", None)}
-    return None
-
-
-def _spec_text(spec: Any) -> str:
-    return json.dumps(spec, sort_keys=True) if not isinstance(spec, dict) else (
-        f"{spec.get('name')!r} (seed {spec.get('seed')!r})")
-
-
-def _space_from_json(data: Any) -> Space | SpaceUnion | None:
-    try:
-        if isinstance(data, dict) and "spaces" in data:
-            return SpaceUnion.from_json(data)
-        return Space.from_json(data)
-    except (InvalidSpaceError, KeyError, TypeError, ValueError):
-        return None
-
-
-def _check_seed(seed: Any) -> None:
-    if seed is None:
-        return
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not (
-            0 <= seed <= _MAX_SEED):
-        raise ValueError(f"seed must be an integer in [0, 2**32 - 1] or None, got {seed!r}")
-
-
-def _check_timing(stale_after: Any, heartbeat_interval: Any) -> tuple[float, float]:
-    for label, value in (("stale_after", stale_after),
-                         ("heartbeat_interval", heartbeat_interval)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                math.isfinite(value) and value > 0):
-            raise ValueError(f"{label} must be a positive number of seconds, got {value!r}")
-    if heartbeat_interval >= stale_after:
-        raise ValueError(
-            f"heartbeat_interval ({heartbeat_interval}) must be below stale_after "
-            f"({stale_after}), or live trials would look abandoned; e.g. "
-            "heartbeat_interval=10, stale_after=120"
-        )
-    return float(stale_after), float(heartbeat_interval)
-
-
-def _space_json(space: Space | SpaceUnion) -> Any:
-    try:
-        return space.to_json()
-    except InvalidSpaceError:
-        return None  # e.g. estimator objects as choices: kept in memory only
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-

@@ -1,0 +1,7 @@
+"""The study: one search, its sampler and its stored trials (ask / tell / optimize)."""
+
+from __future__ import annotations
+
+from tunesmith.study._study import Study, load_study
+
+__all__ = ["Study", "load_study"]
