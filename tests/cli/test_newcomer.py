@@ -206,3 +206,15 @@ def test_the_study_file_reference_shows_valid_toml() -> None:
     assert len(short) == 1
     settings = parse_settings(short[0], name="short")
     assert settings.space is not None and settings.search.cv == 5
+
+
+def test_ctrl_c_while_starting_up_is_one_line(cli, monkeypatch) -> None:
+    import tunesmith.cli as command
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "_parser", interrupted)
+    result = cli("run", "x.toml")
+    assert result.code == 130
+    assert result.err.strip() == "interrupted"

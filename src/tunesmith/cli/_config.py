@@ -298,6 +298,12 @@ class SpaceEntry(_Model):
             raise ValueError(f"low and high must be finite, got low={_fmt(low)}, high={_fmt(high)}")
         if low > high:
             raise ValueError(f"low must be <= high, got low={_fmt(low)}, high={_fmt(high)}")
+        if not math.isfinite(high - low):  # a sampler would draw inf or NaN
+            raise ValueError(f"high - low must be a finite number, got low={_fmt(low)}, "
+                             f"high={_fmt(high)}")
+        if self.type == "int" and max(abs(low), abs(high)) > 2**53:
+            raise ValueError(f'an int range must lie within -2**53 and 2**53 (integers a float '
+                             f"holds exactly), got low={_fmt(low)}, high={_fmt(high)}")
         if self.log and low <= 0:
             raise ValueError(f"log scale needs low > 0, got {_fmt(low)}")
         if self.step is not None and self.step <= 0:
