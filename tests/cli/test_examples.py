@@ -10,6 +10,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -33,6 +35,7 @@ def test_every_example_file_is_valid() -> None:
         assert settings.name == path.stem
 
 
+@pytest.mark.slow
 def test_quickstart_runs_resumes_and_summarises(cli, tmp_path: Path) -> None:
     summary = _run_json(cli, "quickstart.toml", tmp_path)
     assert summary["strategy"] == "tpe"
@@ -59,6 +62,7 @@ def test_quickstart_runs_resumes_and_summarises(cli, tmp_path: Path) -> None:
     assert quiet.out.startswith("best cv accuracy 0.9") and len(quiet.out.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_titanic_grid_reproduces_the_lesson(cli, titanic: Path, tmp_path: Path) -> None:
     summary = _run_json(cli, "titanic_grid.toml", tmp_path)
     assert summary["n_trials"] == 140
@@ -68,6 +72,7 @@ def test_titanic_grid_reproduces_the_lesson(cli, titanic: Path, tmp_path: Path) 
     assert round(summary["test_score"], 4) == 0.8511 and summary["n_test"] == 262
 
 
+@pytest.mark.slow
 def test_titanic_random_reproduces_the_lesson(cli, titanic: Path, tmp_path: Path) -> None:
     summary = _run_json(cli, "titanic_random.toml", tmp_path)
     assert summary["n_trials"] == 100
@@ -79,6 +84,7 @@ def test_titanic_random_reproduces_the_lesson(cli, titanic: Path, tmp_path: Path
     assert round(summary["test_score"], 4) == 0.8511
 
 
+@pytest.mark.slow
 def test_titanic_raw_tunes_the_preprocessing(cli, titanic: Path, tmp_path: Path) -> None:
     summary = _run_json(cli, "titanic_raw.toml", tmp_path)
     assert summary["n_trials"] == 12 and summary["states"] == {"complete": 12}

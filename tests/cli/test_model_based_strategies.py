@@ -35,6 +35,7 @@ def _trials(path, name: str) -> list:
         return storage.trials(storage.study_id(name))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["sobol", "tpe"])
 def test_strategy_runs_its_sampler(cli, study_file, strategy: str) -> None:
     path = study_file(STUDY.format(strategy=strategy), f"{strategy}.toml")
@@ -56,6 +57,7 @@ def test_strategy_runs_its_sampler(cli, study_file, strategy: str) -> None:
         assert params[10:] != sobol[10:]
 
 
+@pytest.mark.slow
 def test_tpe_study_resumes_with_more_trials(cli, study_file) -> None:
     text = STUDY.format(strategy="tpe")
     path = study_file(text, "grow.toml")

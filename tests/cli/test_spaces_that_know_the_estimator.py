@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import ParameterGrid, cross_val_score
 from sklearn.svm import SVC
@@ -51,6 +52,7 @@ def _run(cli, study_file, text: str, tmp_path: Path):
     return cli("run", path, "--storage", tmp_path / "s.db", "--format", "json", "--n-jobs", "1")
 
 
+@pytest.mark.slow
 def test_no_space_uses_the_ready_made_one_and_says_so(cli, study_file, tmp_path) -> None:
     text = NO_SPACE.format(cls="sklearn.svm.SVC", strategy="random", trials="n_trials = 8\n")
     result = _run(cli, study_file, text, tmp_path)
@@ -87,6 +89,7 @@ def test_no_space_for_an_estimator_without_one_names_the_supported(cli, study_fi
     assert "LogisticRegression" in result.err and "add a [space] table" in result.err
 
 
+@pytest.mark.slow
 def test_native_search_spends_no_trial_on_invalid_combinations(cli, study_file,
                                                                 tmp_path) -> None:
     from sklearn.datasets import load_iris
