@@ -165,6 +165,8 @@ def v1_folds(attrs: Mapping[str, Any]) -> list[FoldRecord] | None:
 
 
 def _v1_to_v2(conn: Connection) -> None:
+    # The current tables are version 2's. A later version that changes them must give
+    # this step a frozen description of version 2, as V1_METADATA is of version 1.
     trials, studies = schema.trials_table, schema.studies_table
     _add_column(conn, trials, "budget")
     _add_column(conn, trials, "seq")
