@@ -364,7 +364,13 @@ for args, pattern in ((("--n-jobs", "0"), r"--n-jobs: must not be 0"),
                       (("--storage", ""), r"--storage: empty"),
                       (("--storage", ":memory:"), r"--storage: .*in-memory"),
                       (("--storage", "mysql://u:pw@h/d"), r"--storage: 'mysql://u:\*\*\*@h/d'"),
-                      (("--format", "xml"), r"--format: invalid choice")):
+                      (("--format", "xml"), r"--format: invalid choice"),
+                      # No such database on the test server, or no server: one line either way.
+                      (("--storage", "postgresql://postgres@127.0.0.1:5432/tunesmith_absent_db"),
+                       r"^storage: cannot connect to postgresql://postgres@127\.0\.0\.1:5432/"
+                       r"tunesmith_absent_db: .*the database must exist"),
+                      (("--storage", "postgresql://u:pw@127.0.0.1:1/db"),
+                       r"^storage: cannot connect to postgresql://u:\*\*\*@127\.0\.0\.1:1/db")):
     # Argument errors come from the parser (no study file named); the others do name it.
     case(f"args-{' '.join(args)}", {}, pattern, args=args, prefixed=False)
 

@@ -276,6 +276,17 @@ def test_a_study_file_may_not_climb_out_of_its_folder(cli, tmp_path, iris_grid,
     assert not (tmp_path / "elsewhere.db").exists()
 
 
+def test_the_command_line_may_name_a_path_anywhere(cli, tmp_path, iris_grid,
+                                                   monkeypatch) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "study.toml").write_text(iris_grid)
+    monkeypatch.chdir(folder)
+    result = cli("run", "study.toml", "--quiet", "--storage", "../elsewhere.db")
+    assert result.code == 0, result.err
+    assert (tmp_path / "elsewhere.db").is_file()
+
+
 def test_a_path_below_the_study_file_is_fine(tmp_path, iris_grid) -> None:
     from tunesmith.cli._config import parse_settings
 
