@@ -39,6 +39,6 @@ def test_block_runs_alone_without_a_warning_flood(name: str, code: str, tmp_path
     monkeypatch.chdir(tmp_path)  # files a block writes (a demo.db) stay out of the repo
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        exec(compile(code, name, "exec"), {"__name__": "__readme__"})  # noqa: S102
+        exec(compile(code, name, "exec"), {"__name__": "__readme__"})
     shown = [f"{w.category.__name__}: {w.message}" for w in caught]
     assert len(shown) <= 2, f"{name} printed {len(shown)} warnings, e.g. {shown[:3]}"
