@@ -88,7 +88,7 @@ def test_trials_of_a_killed_run_are_interrupted(cli, tmp_path) -> None:
 
 
 def test_a_stale_heartbeat_on_another_host_is_interrupted() -> None:
-    from tunesmith.cli._inspect import display_state
+    from tunesmith.cli._output import display_state
     from tunesmith.records import FrozenTrial
 
     now = datetime.now(timezone.utc)

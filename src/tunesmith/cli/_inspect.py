@@ -8,9 +8,6 @@ what it holds as text: no markup, control characters escaped, passwords hidden.
 
 from __future__ import annotations
 
-import os
-import socket
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ from rich.table import Table
 from tunesmith.cli._config import ConfigError
 from tunesmith.cli._output import (
     Output,
+    display_state,
     failure_summary,
     format_value,
     param_text,
@@ -34,54 +32,9 @@ from tunesmith.exceptions import StudyNotFoundError
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.storage import Storage
 
-__all__ = ["cmd_best", "cmd_delete", "cmd_show", "cmd_studies", "cmd_trials",
-           "display_state"]
+__all__ = ["cmd_best", "cmd_delete", "cmd_show", "cmd_studies", "cmd_trials"]
 
 _TOP = 10
-#: A running trial without a heartbeat for this long has lost its worker (the study's
-#: default ``stale_after``: after it, another worker takes the trial over).
-STALE_AFTER_S = 120.0
-_HOST = socket.gethostname()
-
-
-def display_state(trial: FrozenTrial, *, now: float | None = None) -> str:
-    """A trial's state as people should read it: a RUNNING trial whose worker is gone
-    (its process ended on this host, its heartbeat stale, or released by Ctrl-C) is
-    ``interrupted``; the next run of the study repeats it.
-
-    >>> from datetime import datetime, timezone
-    >>> old = datetime(2020, 1, 1, tzinfo=timezone.utc)
-    >>> display_state(FrozenTrial(0, TrialState.RUNNING, owner="elsewhere:1:x",
-    ...                           heartbeat_at=old))
-    'interrupted'
-    >>> display_state(FrozenTrial(1, TrialState.COMPLETE, value=1.0))
-    'complete'
-    """
-    if trial.state is not TrialState.RUNNING:
-        return trial.state.value
-    owner = trial.owner or ""
-    if owner == "released":
-        return "interrupted"
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host == _HOST and pid.isdigit():  # this host: the process itself says
-        return "running" if _pid_alive(int(pid)) else "interrupted"
-    beat = trial.heartbeat_at or trial.started_at
-    if beat is not None and (now or time.time()) - beat.timestamp() > STALE_AFTER_S:
-        return "interrupted"
-    return "running"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def _study_id(storage: Storage, name: str, url: str) -> int:
     try:
         return storage.study_id(name)
@@ -183,7 +136,7 @@ def cmd_show(storage: Storage, name: str, url: str, out: Output) -> int:
         grid.add_row(key, clean(value, one_line=True))
     done = sum(t.state.is_finished for t in trials)
     progress = f"{done} of {planned} trials finished" if planned else f"{done} trials finished"
-    grid.add_row("progress", f"{progress} ({_states_text(trials)})")
+    grid.add_row("progress", f"{progress} ({states_text(trials)})")
     if best is not None:
         grid.add_row(f"best {label}", f"{format_value(best.value)}  (trial {best.number})")
         grid.add_row("best params", params_text(best.params))
@@ -251,20 +204,6 @@ def _entry_text(entry: dict[str, Any]) -> str:
         text += f" step {param_text(entry['step'])}"
     if entry.get("type") == "int":
         text += " int"
-    return text
-
-
-def _states_text(trials: list[FrozenTrial]) -> str:
-    """``84 complete, 2 interrupted``: running trials whose worker is gone are named so."""
-    interrupted = sum(display_state(t) == "interrupted" for t in trials)
-    text = states_text(trials)
-    if interrupted:
-        running = sum(t.state is TrialState.RUNNING for t in trials)
-        still = running - interrupted
-        text = text.replace(f"{running} running",
-                            f"{still} running, {interrupted} interrupted" if still
-                            else f"{interrupted} interrupted")
-        text += "; the next run repeats the interrupted ones"
     return text
 
 

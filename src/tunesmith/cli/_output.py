@@ -11,7 +11,10 @@ import csv
 import io
 import json
 import math
+import os
+import socket
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -27,7 +30,8 @@ from tunesmith.records import FrozenTrial, TrialState
 if TYPE_CHECKING:  # the run module never imports this one back
     from tunesmith.cli._run import RunOutcome
 
-__all__ = ["Output", "format_value", "params_text", "print_outcome", "trial_dict"]
+__all__ = ["Output", "display_state", "format_value", "params_text", "print_outcome",
+           "trial_dict"]
 
 
 def format_value(value: float | None) -> str:
@@ -112,9 +116,64 @@ def state_counts(trials: Iterable[FrozenTrial]) -> dict[str, int]:
 
 
 def states_text(trials: Sequence[FrozenTrial]) -> str:
-    """``84 complete, 56 skipped``."""
+    """``84 complete, 56 skipped``; running trials whose worker is gone are counted as
+    ``interrupted`` (the next run repeats them)."""
     counts = state_counts(trials)
-    return ", ".join(f"{n} {state}" for state, n in counts.items()) or "no trials"
+    interrupted = sum(display_state(t) == "interrupted" for t in trials)
+    if interrupted:
+        still = counts.pop("running") - interrupted
+        counts = {**({"running": still} if still else {}), "interrupted": interrupted,
+                  **counts}
+    text = ", ".join(f"{n} {state}" for state, n in counts.items()) or "no trials"
+    if interrupted:
+        text += "; the next run repeats the interrupted ones"
+    return text
+
+
+#: A running trial without a heartbeat for this long has lost its worker (the study's
+#: default ``stale_after``: after it, another worker takes the trial over).
+STALE_AFTER_S = 120.0
+_HOST = socket.gethostname()
+
+
+
+
+def display_state(trial: FrozenTrial, *, now: float | None = None) -> str:
+    """A trial's state as people should read it: a RUNNING trial whose worker is gone
+    (its process ended on this host, its heartbeat stale, or released by Ctrl-C) is
+    ``interrupted``; the next run of the study repeats it.
+
+    >>> from datetime import datetime, timezone
+    >>> old = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    >>> display_state(FrozenTrial(0, TrialState.RUNNING, owner="elsewhere:1:x",
+    ...                           heartbeat_at=old))
+    'interrupted'
+    >>> display_state(FrozenTrial(1, TrialState.COMPLETE, value=1.0))
+    'complete'
+    """
+    if trial.state is not TrialState.RUNNING:
+        return trial.state.value
+    owner = trial.owner or ""
+    if owner == "released":
+        return "interrupted"
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host == _HOST and pid.isdigit():  # this host: the process itself says
+        return "running" if _pid_alive(int(pid)) else "interrupted"
+    beat = trial.heartbeat_at or trial.started_at
+    if beat is not None and (now or time.time()) - beat.timestamp() > STALE_AFTER_S:
+        return "interrupted"
+    return "running"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 class Output:
