@@ -196,8 +196,10 @@ def test_auto_uses_the_gp_on_a_small_numeric_space_and_tpe_on_a_tree() -> None:
     tree = Space({"k": Categorical(["a", "b"]), "x": Float(0.0, 1.0)},
                  conditions=[Condition("x", "k", ["a"])])
     assert isinstance(auto.choose(tree, 10), TPESampler)
-    wide = Space({f"x{i}": Float(0.0, 1.0) for i in range(30)})
+    wide = Space({f"x{i}": Float(0.0, 1.0) for i in range(10)})
     assert isinstance(auto.choose(wide, 10), TPESampler)
+    discrete = Space({"a": Int(1, 9), "b": Int(1, 9), "x": Float(0.0, 1.0)})
+    assert isinstance(auto.choose(discrete, 10), TPESampler)
 
 
 def test_auto_proposes_what_its_choice_proposes() -> None:

@@ -3,13 +3,20 @@
 The rule, per ask (measured in ``benchmarks/suite.py``, column ``ts-auto``):
 
 * **GP** when the space is one :class:`~tunesmith.space.Space` without conditions,
-  of at most ``MAX_GP_PARAMS`` parameters, with at most ``MAX_GP_CATEGORICAL``
-  categorical ones, and the study has fewer than ``gp_trials`` trials. This is where
-  a GP's model of the whole response surface beats TPE's per-trial kernels: small
-  budgets on numeric spaces.
-* **TPE** otherwise: conditional and union spaces (TPE models the tree), many
-  categorical parameters, high dimensions, and long studies (a GP's cost grows with
-  the cube of the number of trials; TPE stays around a millisecond per ask).
+  of at most ``MAX_GP_PARAMS`` parameters, more than half of them continuous (floats
+  without a step), at most ``MAX_GP_CATEGORICAL`` categorical, and the study has
+  fewer than ``gp_trials`` trials. This is where a GP's model of the whole response
+  surface beats TPE's per-trial kernels: small budgets on low-dimensional,
+  mostly continuous spaces.
+* **TPE** otherwise: conditional and union spaces (TPE models the tree), mostly
+  discrete spaces (the GP relaxes integers and choices to a continuum and rounds,
+  which models them poorly), more dimensions (the GP's lengthscales are poorly
+  identified from tens of trials; on the development tasks it lost to TPE on
+  10-D Ackley), and longer studies: a GP's ask costs the cube of the number of
+  trials (about 0.1-0.5 s from 50 to 200 trials, where TPE takes milliseconds), and
+  on the development tasks TPE had caught up by 100 trials. A study whose trials
+  are expensive enough that sample efficiency matters past that should ask for
+  ``sampler="gp"`` itself.
 
 Both share the seed. When the study grows past ``gp_trials``, TPE takes over with
 the whole history, so nothing learnt is lost.
@@ -24,12 +31,12 @@ from tunesmith.records import FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler
 from tunesmith.samplers._gp import GPSampler
 from tunesmith.samplers._tpe import TPESampler
-from tunesmith.space import Categorical, Dimension, Distribution, Space
+from tunesmith.space import Categorical, Dimension, Distribution, Float, Space
 
 __all__ = ["MAX_GP_CATEGORICAL", "MAX_GP_PARAMS", "AutoSampler"]
 
 #: Parameters a GP models at most (beyond, its lengthscales are poorly identified).
-MAX_GP_PARAMS = 20
+MAX_GP_PARAMS = 8
 #: Categorical parameters a GP takes at most (each is one Hamming term).
 MAX_GP_CATEGORICAL = 2
 
@@ -54,7 +61,7 @@ class AutoSampler(Sampler):
 
     uses_history = True
 
-    def __init__(self, seed: int | None = None, *, gp_trials: int = 200) -> None:
+    def __init__(self, seed: int | None = None, *, gp_trials: int = 50) -> None:
         self.seed = seed
         self.gp_trials = int(gp_trials)
         self.gp = GPSampler(seed)
@@ -86,4 +93,6 @@ def _suits_gp(space: Any) -> bool:
     dims = [space[name] for name in space.names]
     if any(isinstance(d, Distribution) for d in dims):
         return False
-    return sum(isinstance(d, Categorical) for d in dims) <= MAX_GP_CATEGORICAL
+    continuous = sum(isinstance(d, Float) and d.step is None for d in dims)
+    categorical = sum(isinstance(d, Categorical) for d in dims)
+    return 2 * continuous > len(dims) and categorical <= MAX_GP_CATEGORICAL

@@ -11,7 +11,7 @@ then try each other choice of every categorical parameter of the best points.
 
 >>> import numpy as np
 >>> float(np.round(log_ei(np.array([0.0]))[0], 4))  # log(phi(0))
--0.919
+-0.9189
 """
 
 from __future__ import annotations
