@@ -328,6 +328,8 @@ class Strategy(str, enum.Enum):
     RANDOM = "random"
     SOBOL = "sobol"
     TPE = "tpe"
+    GP = "gp"
+    AUTO = "auto"
 
 
 class SearchSettings(_Model):
