@@ -106,6 +106,7 @@ def test_run_help_links_the_study_file_reference(cli) -> None:
     assert "docs/study-file.md" in " ".join(result.out.split())
 
 
+@pytest.mark.slow  # a fresh interpreter importing tunesmith: seconds
 def test_version_does_not_import_the_heavy_modules() -> None:
     # `import tunesmith` is the package's own cost; the command must add nothing heavy.
     code = (
