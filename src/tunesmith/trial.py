@@ -8,7 +8,7 @@ from typing import Any
 
 from tunesmith.exceptions import InvalidSpaceError
 from tunesmith.records import FrozenTrial
-from tunesmith.space import Categorical, Dimension, Float, Int
+from tunesmith.space import Categorical, Dimension, Float, Int, encode_value
 
 __all__ = ["Proposer", "Trial"]
 
@@ -150,7 +150,16 @@ class Trial:
         return False
 
     def set_attr(self, key: str, value: Any) -> None:
-        """Attach a JSON-serialisable attribute, stored with the trial."""
+        """Attach a JSON-serialisable attribute, stored with the trial.
+
+        A value storage cannot keep (an object, a set) raises here, where the
+        objective can see it, not when the trial is stored.
+        """
+        try:
+            encode_value(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"trial attribute {key!r} must be JSON-like (numbers, strings, "
+                            f"lists, dicts of those): {exc}") from None
         self._attrs[str(key)] = value
 
     def __repr__(self) -> str:

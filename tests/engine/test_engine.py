@@ -201,3 +201,24 @@ def test_ctrl_c_releases_the_running_trials_for_the_next_run() -> None:
                   load_if_exists=True)
     again.optimize(lambda t: t.params["x"], n_trials=5)
     assert [t.state for t in again.trials] == [TrialState.COMPLETE] * 5
+
+
+def test_a_non_json_attribute_fails_its_trial_instead_of_leaving_it_running() -> None:
+    study = Study(space={"x": Float(0.0, 1.0)}, seed=0)
+
+    def objective(trial: tunesmith.Trial) -> float:
+        trial.set_attr("model", object())
+        return 1.0
+
+    study.optimize(objective, n_trials=2)
+    assert [t.state for t in study.trials] == [TrialState.FAILED] * 2
+    assert "JSON-like" in (study.trials[0].message or "")
+
+
+def test_integer_ranges_are_checked_where_samplers_can_draw_them() -> None:
+    with pytest.raises(tunesmith.InvalidSpaceError, match=r"2\*\*53.*use a Float"):
+        Int(0, 2**63)
+    for sampler in ("random", "tpe", "sobol"):
+        study = Study(space={"n": Int(0, 2**53 - 1)}, sampler=sampler, seed=0)
+        study.optimize(lambda t: t.params["n"] / 2**53, n_trials=12)
+        assert all(0 <= t.params["n"] < 2**53 for t in study.trials)

@@ -30,6 +30,9 @@ __all__ = ["Float", "Int"]
 _STEP_RTOL = 1e-9
 
 
+_INT_LIMIT = 2**53
+
+
 @dataclass(frozen=True, repr=False)
 class Float(Dimension):
     """A real number in ``[low, high]``; on a log scale, or on a grid of ``step``.
@@ -200,6 +203,12 @@ class Int(Dimension):
         log = _flag("log", self.log)
         if low > high:
             raise InvalidSpaceError(f"Int needs low <= high, got low={low}, high={high}")
+        # Samplers model integers as floats, exact up to 2**53 (and draw them with numpy).
+        if not (low >= -_INT_LIMIT and high < _INT_LIMIT and high - low < _INT_LIMIT):
+            raise InvalidSpaceError(
+                f"Int bounds must lie within +-2**53 with high - low below 2**53, got "
+                f"low={low}, high={high}; use a Float (log=True for wide ranges) instead"
+            )
         if isinstance(self.step, (bool, np.bool_)) or not isinstance(
             self.step, (int, np.integer)
         ):
