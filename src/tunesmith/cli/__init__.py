@@ -249,7 +249,8 @@ def _given_storage(args: argparse.Namespace) -> str | None:
     from tunesmith.cli._config import normalize_storage
     from tunesmith.cli._storage import check_url
 
-    given = args.storage if args.storage is not None else os.environ.get(ENV_STORAGE)
+    # An empty environment variable is an unset one; an empty --storage is a mistake.
+    given = args.storage if args.storage is not None else os.environ.get(ENV_STORAGE) or None
     if given is None:
         return None
     key = "--storage" if args.storage is not None else ENV_STORAGE
