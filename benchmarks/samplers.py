@@ -249,7 +249,8 @@ def _asker(sampler: str, task: Task, points: list[tuple[dict, float | None]]
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     make = {"optuna-random": optuna.samplers.RandomSampler,
-            "optuna-tpe": optuna.samplers.TPESampler}[sampler]
+            "optuna-tpe": optuna.samplers.TPESampler,
+            "optuna-gp": optuna.samplers.GPSampler}[sampler]
     ostudy = optuna.create_study(direction=task.direction, sampler=make(seed=1))
     ostudy.add_trials([
         optuna.trial.create_trial(

@@ -137,15 +137,58 @@ def is_numeric(task: Task) -> bool:
 MAX_BUDGET = [max(BUDGETS)]
 
 
+#: Tasks Optuna's GP runs on (``--optuna-gp-tasks``; None: every numeric task).
+OPTUNA_GP_TASKS: list[set[str] | None] = [None]
+
+
 def budget_of(column: str, task: Task, gp_budget: int) -> int:
     """How many trials this column runs on this task (0: not at all)."""
     base = column.split(":")[0]
+    if base == "optuna-gp" and OPTUNA_GP_TASKS[0] is not None \
+            and task.name not in OPTUNA_GP_TASKS[0]:
+        return 0
     if base in GP_LIKE:
         return gp_budget if is_numeric(task) else 0
+    if base == "optuna-gp":
+        return 0
     return MAX_BUDGET[0]
 
 
 # -- the runs ------------------------------------------------------------------------------
+
+
+def define_by_run_goes_one_by_one() -> bool:
+    """Whether this engine asks define-by-run parameters one at a time (``propose_one``).
+
+    Checked by running it: a GP and a TPE sampler with the same seed propose the same
+    define-by-run trials exactly when every parameter goes through ``propose_one`` (which
+    GP and auto hand to a TPE sampler of that seed); once the engine infers the space
+    and calls ``propose``, they differ.
+    """
+    space = SUITE["branin"].space()
+    runs = []
+    for name in ("gp", "tpe", "auto"):
+        study = tunesmith.Study(sampler=name, seed=0)
+        study.optimize(lambda t: SUITE["branin"].objective(ask_params(t, space)), n_trials=14,
+                       show_progress=False)
+        runs.append([t.params for t in study.trials])
+    return runs[0] == runs[1] == runs[2]
+
+
+def alias_of(column: str, task: Task, one_by_one: bool) -> str | None:
+    """The column whose runs this one's equal by construction, or None (run it).
+
+    ``ts-auto:D`` on a space its rule gives to TPE is TPE (same seed, same sampler);
+    ``ts-gp:R`` and ``ts-auto:R`` are TPE's define-by-run while the engine asks each
+    parameter on its own (:func:`define_by_run_goes_one_by_one`).
+    """
+    from tunesmith.samplers import AutoSampler, TPESampler
+
+    if column == "ts-auto:D" and isinstance(AutoSampler(0).choose(task.space(), 0), TPESampler):
+        return "ts-tpe:D"
+    if column in ("ts-gp:R", "ts-auto:R") and one_by_one:
+        return "ts-tpe:R"
+    return None
 
 
 def run_all(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int, raw: Path | None,
@@ -155,11 +198,17 @@ def run_all(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int, raw:
                                         c))
     work = [(seed, task, column) for seed in range(seeds) for task in tasks for column in order]
     if task_major:  # every seed of one task before the next: complete cells early
-        work.sort(key=lambda w: (tasks.index(w[1]), order.index(w[2]), w[0]))
+        work.sort(key=lambda w: (w[2] == "optuna-gp", tasks.index(w[1]), order.index(w[2]),
+                                 w[0]))
     last_seed = -1
+    one_by_one = define_by_run_goes_one_by_one()
     for seed, task, column in work:
         n = budget_of(column, task, gp_budget)
         if n == 0 or (task.name, column, seed) in done:
+            continue
+        alias = alias_of(column, task, one_by_one)
+        if alias is not None:
+            ALIASES[(task.name, column)] = alias
             continue
         start = time.perf_counter()
         with warnings.catch_warnings():
@@ -175,6 +224,10 @@ def run_all(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int, raw:
         if seed != last_seed:
             print(f"{task.name} {column} seed {seed}", file=sys.stderr, flush=True)
             last_seed = seed
+
+
+#: (task, column) -> the column whose runs it equals by construction (not run twice).
+ALIASES: dict[tuple[str, str], str] = {}
 
 
 def load_raw(raw: Path) -> dict[tuple[str, str, int], list]:
@@ -235,7 +288,8 @@ def table(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int,
             for column in cols:
                 if n > budget_of(column, task, gp_budget):
                     continue
-                runs = [done.get((task.name, column, s)) for s in range(seeds)]
+                source = ALIASES.get((task.name, column), column)
+                runs = [done.get((task.name, source, s)) for s in range(seeds)]
                 if any(r is None for r in runs):
                     continue
                 best[column] = sign * np.array([best_after(r, n, task.direction) for r in runs])
@@ -304,6 +358,35 @@ def seconds(done_raw: Path | None, out: Callable[[str], None]) -> None:
         + ", ".join(f"{c} {1000 * statistics.mean(v):.1f}" for c, v in sorted(per.items())))
 
 
+# -- cost per suggestion ---------------------------------------------------------------------
+
+#: (ours, peer, task, finished trials): the issue's two cost figures.
+COSTS = (("ts-tpe", "optuna-tpe", "ackley10", 1000), ("ts-tpe", "optuna-tpe", "conditional", 1000),
+         ("ts-gp", "optuna-gp", "hartmann6", 200))
+
+
+def cost(repeats: int, out: Callable[[str], None]) -> None:
+    """Milliseconds per suggestion with N finished trials, ours and the peer's taking turns
+    (one ask each per round, so a machine getting busier slows both alike)."""
+    import samplers as bench  # benchmarks/samplers.py: the recorded history and askers
+
+    out(f"Milliseconds per suggestion (median of {repeats} asks, turns interleaved)")
+    out("")
+    out("| task | N | ours | ms | peer | ms | ours / peer |")
+    out("|---|---|---|---|---|---|---|")
+    for ours, peer, name, size in COSTS:
+        task = SUITE[name]
+        points = bench._history(task, size)
+        askers = {s: bench._asker(s, task, points) for s in (ours, peer)}
+        times: dict[str, list[float]] = {s: [] for s in askers}
+        for _ in range(repeats):
+            for s, ask in askers.items():
+                times[s].append(ask())
+        ms = {s: 1000 * statistics.median(t) for s, t in times.items()}
+        out(f"| {name} | {size} | {ours} | {ms[ours]:.1f} | {peer} | {ms[peer]:.1f} | "
+            f"{ms[ours] / ms[peer]:.3f} |")
+
+
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -316,6 +399,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--gp-budget", type=int, default=50,
                         help="trials of the GP samplers (ts-gp, optuna-gp)")
+    parser.add_argument("--optuna-gp-tasks",
+                        help="comma-separated tasks Optuna's GP runs on (it is slow); default all")
     parser.add_argument("--max-budget", type=int, default=max(BUDGETS),
                         help="trials of the other samplers (budgets above it are not shown)")
     parser.add_argument("--raw", type=Path, help="append each run here (JSON lines); resume")
@@ -324,6 +409,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--task-major", action="store_true",
                         help="all seeds of a task before the next (instead of seed by seed)")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
+    parser.add_argument("--cost", type=int, default=0, metavar="REPEATS",
+                        help="also time suggestions (TPE at 1,000 trials, GP at 200) against "
+                             "Optuna's, REPEATS asks each")
     parser.add_argument("--table-only", action="store_true",
                         help="print the table from --raw without running anything")
     args = parser.parse_args(argv)
@@ -351,11 +439,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     cols = columns(samplers)
     tasks = [SUITE[n] for n in names]
     MAX_BUDGET[0] = args.max_budget
+    if args.optuna_gp_tasks:
+        OPTUNA_GP_TASKS[0] = set(args.optuna_gp_tasks.split(","))
     done = load_raw(args.raw) if args.raw else {}
     for extra in args.extra_raw:
         done.update(load_raw(extra))
     if not args.table_only:
         run_all(tasks, cols, args.seeds, args.gp_budget, args.raw, done, args.task_major)
+    else:
+        one_by_one = define_by_run_goes_one_by_one()
+        for task in tasks:
+            for column in cols:
+                alias = alias_of(column, task, one_by_one)
+                if alias is not None:
+                    ALIASES[(task.name, column)] = alias
 
     lines: list[str] = []
 
@@ -372,8 +469,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{', '.join(map(str, BUDGETS))}")
     out("")
     table(tasks, cols, args.seeds, args.gp_budget, done, out)
+    if ALIASES:
+        out("")
+        out("Equal by construction, so not run twice (the column shows the other's runs): "
+            + "; ".join(f"{t} {c} = {a}" for (t, c), a in sorted(ALIASES.items())))
     out("")
     seconds(args.raw, out)
+    if args.cost:
+        out("")
+        cost(args.cost, out)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines) + "\n")
