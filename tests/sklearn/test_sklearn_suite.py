@@ -145,3 +145,15 @@ def _exposed(module: ModuleType) -> dict[str, Any]:
 
 _suite = _load_suite()
 globals().update(_exposed(_suite))
+
+
+def test_the_suite_runs_on_tunesmiths_searches() -> None:
+    # Ours inside the loaded file, scikit-learn's everywhere else once it has loaded.
+    assert _suite.GridSearchCV is GridSearchCV
+    assert _suite.RandomizedSearchCV is RandomizedSearchCV
+    assert _suite.BaseSearchCV is BaseSearchCV
+    assert sklearn.model_selection.GridSearchCV.__module__.startswith("sklearn.")
+    assert sklearn.model_selection._search.BaseSearchCV.__module__.startswith("sklearn.")
+    assert issubclass(_suite.HalvingGridSearchCV, sklearn.model_selection._search.BaseSearchCV)
+    listed = {name.split("[", 1)[0] for name in SKLEARN_XFAIL}
+    assert not listed - set(_exposed(_suite)), "an xfail entry names no test"
