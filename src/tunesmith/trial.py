@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -127,18 +128,18 @@ class Trial:
 
     # -- reporting ------------------------------------------------------------------
 
-    def report(self, value: float, step: int) -> None:
+    def report(self, value: builtins.float, step: builtins.int) -> None:
         """Record an intermediate value (e.g. validation loss after an epoch)."""
-        value = float(value)
+        value = builtins.float(value)
         if not math.isfinite(value):
             return  # a NaN step is not evidence a pruner can use
         if self._report is not None:
-            self._report(self.trial_id, int(step), value)
+            self._report(self.trial_id, builtins.int(step), value)
         else:
-            self._intermediate[int(step)] = value
+            self._intermediate[builtins.int(step)] = value
 
     @property
-    def intermediate(self) -> dict[int, float]:
+    def intermediate(self) -> dict[builtins.int, builtins.float]:
         """Values reported and not yet stored (in a worker process: all of them)."""
         return dict(self._intermediate)
 

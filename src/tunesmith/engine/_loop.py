@@ -58,7 +58,8 @@ class Verdict:
     True
     """
 
-    value: float | None = None
+    #: A number, or what the objective returned instead (recorded as a failure).
+    value: Any = None
     state: TrialState | None = None
     message: str | None = None
     attrs: Mapping[str, Any] | None = None

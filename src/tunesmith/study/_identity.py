@@ -112,7 +112,7 @@ def check_seed(seed: Any) -> None:
     if seed is None:
         return
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not (
-            0 <= seed <= _MAX_SEED):
+            0 <= int(seed) <= _MAX_SEED):
         raise ValueError(f"seed must be an integer in [0, 2**32 - 1] or None, got {seed!r}")
 
 
@@ -120,7 +120,7 @@ def check_timing(stale_after: Any, heartbeat_interval: Any) -> tuple[float, floa
     for label, value in (("stale_after", stale_after),
                          ("heartbeat_interval", heartbeat_interval)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                math.isfinite(value) and value > 0):
+                math.isfinite(float(value)) and float(value) > 0):
             raise ValueError(f"{label} must be a positive number of seconds, got {value!r}")
     if heartbeat_interval >= stale_after:
         raise ValueError(

@@ -197,7 +197,7 @@ class Study:
         it reported there, ``folds`` its cross-validation folds.
         """
         live = trial if isinstance(trial, Trial) else None
-        trial_id = live.trial_id if live is not None else self._trial_id_of(trial)
+        trial_id = trial.trial_id if isinstance(trial, Trial) else self._trial_id_of(trial)
         final_state, final_value, final_message = outcome_of(value, state, message)
         all_attrs = {**(live.attrs if live else {}), **(attrs or {})}
         all_params, all_dims = live._unsaved() if live else ({}, {})
