@@ -210,7 +210,8 @@ def test_a_non_json_attribute_fails_its_trial_instead_of_leaving_it_running() ->
         trial.set_attr("model", object())
         return 1.0
 
-    study.optimize(objective, n_trials=2)
+    with pytest.warns(RuntimeWarning, match="every one of the 2 trials"):
+        study.optimize(objective, n_trials=2)
     assert [t.state for t in study.trials] == [TrialState.FAILED] * 2
     assert "JSON-like" in (study.trials[0].message or "")
 
