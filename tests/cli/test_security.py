@@ -234,6 +234,18 @@ def test_another_apps_sqlite_file_is_left_alone(cli, tmp_path, command) -> None:
     assert tables == {"notes"}
 
 
+def test_a_study_file_may_not_write_into_another_apps_database(cli, tmp_path,
+                                                                iris_grid) -> None:
+    other = tmp_path / "places.sqlite"
+    digest = _other_apps_db(other)
+    path = tmp_path / "study.toml"
+    path.write_text(f'storage = "{other}"\n' + iris_grid)
+    _one_line(cli("run", path), "storage", "another application's SQLite database",
+              "--storage")
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == digest
+    assert _journal_mode(other) == "delete"
+
+
 @pytest.mark.parametrize("content", [b"just some text\n", b"\x00" * 200])
 def test_a_file_that_is_not_a_database_is_refused(cli, tmp_path, content) -> None:
     other = tmp_path / "notes.txt"

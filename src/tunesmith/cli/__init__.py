@@ -260,12 +260,19 @@ def _given_storage(args: argparse.Namespace) -> str | None:
 def _file_storage(args: argparse.Namespace, settings: Settings, path: Path) -> str:
     """The storage a study file names (or the default beside it): remote needs trust."""
     from tunesmith.cli._config import ConfigError
-    from tunesmith.cli._storage import check_url, is_remote
+    from tunesmith.cli._storage import check_url, is_foreign_sqlite, is_remote, sqlite_path
     from tunesmith.cli._text import redact
 
     if settings.storage is None:
         return f"sqlite:///{path.resolve().with_suffix('.db')}"
     check_url(settings.storage)  # what cannot work at all is said first
+    if is_foreign_sqlite(settings.storage):
+        # A file from elsewhere must not add tables to (and switch the journal of) another
+        # application's database; the person may, on the command line.
+        raise ConfigError(
+            "storage", f"{sqlite_path(settings.storage)} is another application's SQLite "
+                       "database (it has no tunesmith tables); name a new file, or pass it "
+                       "with --storage if tunesmith's tables should go there")
     if is_remote(settings.storage) and not args.trust_storage:
         raise ConfigError(
             "storage", f"the study file names the database server {redact(settings.storage)!r}; "

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_url",
+    "is_foreign_sqlite",
     "is_remote",
     "open_for_inspection",
     "open_for_run",
@@ -145,6 +146,19 @@ def open_for_inspection(url: str) -> Storage:
         return sqlite3.connect(ro_uri, uri=True, check_same_thread=False, timeout=30)
 
     return _opened(url, lambda: SQLStorage(url, engine_kwargs={"creator": connect}))
+
+
+def is_foreign_sqlite(url: str) -> bool:
+    """Whether ``url`` names an existing SQLite database without tunesmith's tables
+    (another application's file), looked at read-only."""
+    path = sqlite_path(url)
+    if not path or not Path(path).is_file() or not Path(path).stat().st_size:
+        return False
+    try:
+        _require_sqlite_tables(path, f"file:{quote(str(Path(path).resolve()))}?mode=ro")
+    except ConfigError:
+        return True
+    return False
 
 
 def _require_sqlite_tables(path: str, ro_uri: str) -> None:
