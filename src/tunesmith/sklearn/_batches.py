@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from tunesmith.sklearn._callbacks import uses_callbacks
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._results import (
     build_cv_results,
@@ -82,7 +83,9 @@ class CandidateBatches:
             self.study = search._open_study(self.X, self.y, self.split_params,
                                             self.estimator_params, self.candidates, splits)
         fold_context = None
-        if callback_ctx is not None:
+        # Without any callback, no task contexts: each would travel to a worker for
+        # nothing (and each carries the whole task tree).
+        if callback_ctx is not None and uses_callbacks(search):
             n_splits = len(splits)
 
             def fold_context(index: int, split: int) -> Any:
