@@ -209,3 +209,27 @@ def test_callbacks_hear_about_failed_fits() -> None:
     # root + search + 4 folds, begun and ended, the failing folds included
     assert callback.count_hooks("on_fit_task_begin") == 6
     assert callback.count_hooks("on_fit_task_end") == 6
+
+
+# -- tunesmith's own spaces still work in the drop-ins -------------------------------
+
+
+def test_tunesmith_spaces_are_enumerated_and_drawn_as_before() -> None:
+    from tunesmith.space import Categorical, Float, Int
+
+    ours = ts.GridSearchCV(KNeighborsClassifier(),
+                           {"n_neighbors": Int(1, 3), "weights": Categorical(["uniform"])},
+                           cv=3).fit(X, y)
+    theirs = sk.GridSearchCV(KNeighborsClassifier(),
+                             {"n_neighbors": [1, 2, 3], "weights": ["uniform"]}, cv=3).fit(X, y)
+    assert [p["n_neighbors"] for p in ours.cv_results_["params"]] == [1, 2, 3]
+    np.testing.assert_array_equal(ours.cv_results_["mean_test_score"],
+                                  theirs.cv_results_["mean_test_score"])
+
+    def draw() -> list[dict[str, Any]]:
+        search = ts.RandomizedSearchCV(LogisticRegression(), {"C": Float(1e-2, 1e2, log=True)},
+                                       n_iter=3, cv=3, random_state=0)
+        return search.fit(X, y).cv_results_["params"]
+
+    first = draw()
+    assert first == draw() and len({p["C"] for p in first}) == 3
