@@ -56,16 +56,16 @@ _INACTIVE = 0.5
 _STREAM_FALLBACK = 0x6B01
 _STREAM_FIT = 0x6B02
 #: Hyperparameters are refitted at every ask up to this many finished trials ...
-_REFIT_ALL = 40
+_REFIT_ALL = 20
 #: ... and then every this many.
-_REFIT_EVERY = 10
+_REFIT_EVERY = 5
 
 
 def refit_size(n: int) -> int:
     """How many of ``n`` finished trials (the first ones) the hyperparameters are fitted on.
 
-    >>> refit_size(25), refit_size(40), refit_size(49), refit_size(50)
-    (25, 40, 40, 50)
+    >>> refit_size(15), refit_size(20), refit_size(24), refit_size(25)
+    (15, 20, 20, 25)
     """
     if n <= _REFIT_ALL:
         return n
