@@ -298,7 +298,11 @@ def _optuna_distributions(space: Any, params: dict) -> dict:
 # -- the lesson ----------------------------------------------------------------------------
 
 
-def lesson(seeds: int, out: Callable[[str], None]) -> dict[str, tuple[list, list]]:
+LESSON_ROUTES = ("ts-tpe", "ts-tpe-dbr", "optuna-tpe", "ts-random", "ts-tpe-searchcv")
+
+
+def lesson(seeds: int, out: Callable[[str], None], routes: Sequence[str] = LESSON_ROUTES
+           ) -> dict[str, tuple[list, list]]:
     """Trials on invalid penalty / solver pairs, and the best CV accuracy, in 100 trials.
 
     Two routes. A plain study with an objective that raises on invalid pairs (the
@@ -310,11 +314,13 @@ def lesson(seeds: int, out: Callable[[str], None]) -> dict[str, tuple[list, list
         f"solver, 100 trials, 5-fold CV accuracy, {seeds} seeds (grid best {LESSON_GRID_BEST})")
     out(f"{'sampler':<22} {'invalid trials (per seed)':<28} {'best accuracy (per seed)'}")
     summary = {}
-    for sampler in ("ts-tpe", "optuna-tpe", "ts-random", "ts-tpe-searchcv"):
+    for sampler in routes:
         invalid, best = [], []
         for seed in range(seeds):
             if sampler == "ts-tpe-searchcv":
                 values = _lesson_search_cv(seed)
+            elif sampler.endswith("-dbr"):
+                values = _lesson_define_by_run(sampler[3:-4], seed)
             else:
                 values = run(sampler, lesson_objective, lesson_space(), "maximize", seed, 100)
             invalid.append(sum(v is None for v in values))
@@ -325,6 +331,18 @@ def lesson(seeds: int, out: Callable[[str], None]) -> dict[str, tuple[list, list
             f"median invalid {statistics.median(invalid):g}, max {max(invalid)}, "
             f"median best {statistics.median(best):.5f}, reached grid best {reached}/{seeds}")
     return summary
+
+
+def _lesson_define_by_run(sampler: str, seed: int) -> list[float | None]:
+    """The lesson asked inside the objective (C, penalty, solver), as users write it."""
+    study = tunesmith.Study(direction="maximize", sampler=sampler, seed=seed)
+    space = lesson_space()
+
+    def objective(trial: Any) -> float:
+        return lesson_objective({name: trial.suggest(name, space[name]) for name in space.names})
+
+    study.optimize(objective, n_trials=100, show_progress=False)
+    return [t.value if t.is_complete else None for t in study.trials]
 
 
 def _lesson_search_cv(seed: int) -> list[float | None]:
@@ -366,7 +384,7 @@ def acceptance(medians: dict, ratios: dict, lessons: dict, out: Callable[[str], 
         out(f"  ms per suggestion at 1,000 trials, TPE / Optuna TPE: {shown} (need <= 0.333): "
             f"{'met' if worst <= 1 / 3 else 'NOT met'}")
     for route, (invalid, best) in lessons.items():
-        if route not in ("ts-tpe", "ts-tpe-searchcv"):
+        if route not in ("ts-tpe", "ts-tpe-dbr", "ts-tpe-searchcv"):
             continue
         reached = sum(b >= LESSON_GRID_BEST - 5e-6 for b in best)
         out(f"  lesson, {route}: at most {max(invalid)} invalid trials of 100 (need <= 10): "
@@ -388,6 +406,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--lesson-seeds", type=int, default=10,
                         help="seeds per route on the lesson's space (reaching the grid's "
                              "best is a rare event: a few seeds say little)")
+    parser.add_argument("--lesson-routes", default=",".join(LESSON_ROUTES),
+                        help="comma-separated routes of the lesson section: "
+                             + ", ".join(LESSON_ROUTES) + " ('-dbr': define-by-run)")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument("--skip", default="",
                         help="comma-separated sections to skip: quality, timing, lesson")
@@ -428,7 +449,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         5 if args.quick else 15, out)
         out("")
     if "lesson" not in skip:
-        lessons = lesson(1 if args.quick else args.lesson_seeds, out)
+        lessons = lesson(1 if args.quick else args.lesson_seeds, out,
+                         args.lesson_routes.split(","))
         out("")
     acceptance(medians, ratios, lessons, out)
     if args.out:
