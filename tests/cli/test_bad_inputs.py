@@ -95,7 +95,8 @@ STUDY_CASES = [
         "n_neighbors = [1, 5, 15]", "n_neighbors = [5]\n    leaf_size = {logspace = [1, 2]}"),
      r"space\.leaf_size: logspace needs \[start, stop, count\]"),
     ("strategy-typo", _edit(IRIS_GRID, '"grid"', '"grdi"'),
-     r"search\.strategy: must be 'grid', 'random', 'sobol' or 'tpe', got \"grdi\""),
+     r"search\.strategy: must be 'grid', 'random', 'sobol', 'tpe', 'gp' or 'auto', "
+     r"got \"grdi\""),
     ("trials-missing", _edit(IRIS_GRID, '"grid"', '"random"'),
      r"search\.n_trials: missing required key for strategy = \"random\""),
     ("trials-with-grid", _edit(IRIS_GRID, "cv = 3", "cv = 3\n    n_trials = 5"),

@@ -100,7 +100,7 @@ for bound in ("low", "high", "step"):
              rf"^space\.n_neighbors\.{bound}: must be a (number|valid number)")
 for value in ('"None"', "5", '"tpe"', "true"):
     case(f"type-strategy-{value}", {"search.strategy": value.replace('"tpe"', '"TPE"')},
-         r"^search\.strategy: must be 'grid', 'random', 'sobol' or 'tpe'")
+         r"^search\.strategy: must be 'grid', 'random', 'sobol', 'tpe'")
 for value in ("5", "true", "[\"iris\"]"):
     case(f"type-dataset-{value}", {"data.dataset": value}, r"^data\.dataset: ")
 for value in ("5", "[1]", "{ a = 1 }"):

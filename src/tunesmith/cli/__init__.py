@@ -204,7 +204,7 @@ def _with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
         return settings
     if settings.search.strategy is Strategy.GRID:
         raise ConfigError("--n-trials", "a grid search runs every point of its space; "
-                                        "--n-trials applies to random, sobol and tpe")
+                                        "--n-trials applies to every other strategy")
     search = settings.search.model_copy(update={"n_trials": args.n_trials})
     return settings.model_copy(update={"search": search})
 
