@@ -7,6 +7,7 @@ when loaded, so the CLI says so, and anyone loading the file must trust whoever 
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,8 @@ def save_model(model: Any, path: Path) -> str:
     if path.is_dir():
         raise ConfigError("--save-model", f"{path} is a folder; give a file name")
     if importlib.util.find_spec("skops") is not None:
-        import skops.io as sio
-
+        # Optional, not a dependency: imported by name only when installed.
+        sio = importlib.import_module("skops.io")
         sio.dump(model, path)
         return (f"model saved with skops at {path} (load: skops.io.load(path, "
                 "trusted=skops.io.get_untrusted_types(file=path)) after checking the types)")
