@@ -432,6 +432,63 @@ def test_trials_are_read_in_three_queries(tmp_path) -> None:
         assert seen.count("SELECT") == 1  # nothing changed: one query
 
 
+def _vm_steps(storage: SQLStorage, action) -> int:
+    """SQLite virtual-machine steps ``action`` costs: a count that no load disturbs."""
+    counting, steps = [False], [0]
+
+    def tick() -> int:
+        steps[0] += counting[0]
+        return 0  # go on
+
+    def install(conn, *_rest) -> None:
+        conn.connection.dbapi_connection.set_progress_handler(tick, 1)
+
+    sa.event.listen(storage._engine, "before_cursor_execute", install)
+    counting[0] = True
+    try:
+        action()
+    finally:
+        counting[0] = False
+        sa.event.remove(storage._engine, "before_cursor_execute", install)
+    return steps[0]
+
+
+@pytest.mark.slow
+def test_writes_and_incremental_reads_cost_the_same_in_a_large_study(tmp_path) -> None:
+    """Numbering, the budget check, the sequence and changed_trials use indexes: a study
+    with 2,000 more trials costs no more SQLite steps per call (a scan would cost
+    thousands)."""
+
+    def costs(storage: SQLStorage, sid: int) -> dict[str, int]:
+        made: list = []
+        seq = storage.changed_trials(sid, 0)[1]
+        out = {
+            "create": _vm_steps(storage, lambda: made.append(
+                storage.create_trial(sid, owner="me", max_trials=10**6))),
+            "claim": _vm_steps(storage, lambda: storage.create_trial(
+                sid, owner="me", candidate=10**7, max_trials=10**6)),
+            "report": _vm_steps(storage, lambda: storage.report(made[0].trial_id, 0, 0.5)),
+            "finish": _vm_steps(storage, lambda: storage.finish_trial(
+                made[0].trial_id, "complete", value=1.0, folds=[FoldRecord(0, {"s": 1.0})])),
+        }
+        out["changed"] = _vm_steps(storage, lambda: storage.changed_trials(sid, seq))
+        out["unchanged"] = _vm_steps(storage, lambda: storage.changed_trials(sid, seq + 4))
+        return out
+
+    with SQLStorage(f"sqlite:///{tmp_path / 's.db'}") as storage:
+        small, large = (storage.create_study(name, direction=Direction.MINIMIZE)
+                        for name in ("small", "large"))
+        for sid, n in ((small, 10), (large, 2010)):
+            for _ in range(n):
+                trial = storage.create_trial(sid, owner="me")
+                storage.finish_trial(trial.trial_id, "complete", value=1.0,
+                                     folds=[FoldRecord(0, {"s": 1.0})])
+        few, many = costs(storage, small), costs(storage, large)
+    assert all(few.values()), few  # the counter counts
+    for call, steps in many.items():
+        assert steps <= 1.25 * few[call] + 100, (call, few[call], steps)
+
+
 # -- opening and closing ---------------------------------------------------------------
 
 

@@ -522,7 +522,7 @@ class SQLStorage(Storage):
             seq = int(joined[0][0])
             if joined[0][1] is None:  # the outer join's row of NULLs: nothing changed
                 return [], seq
-            rows = [row[1:] for row in joined]
+            rows = sorted((row[1:] for row in joined), key=_number)
             return self._to_trials(
                 rows,
                 conn.execute(self._sql.study_values_changed, values).all(),
@@ -612,6 +612,11 @@ class SQLStorage(Storage):
             budget=budget,
             folds=folds,
         )
+
+
+def _number(row: Sequence[Any]) -> int:
+    """A trial row's number (its third column)."""
+    return int(row[2])
 
 
 def _merged(stored_json: str, new: Mapping[str, Any]) -> str:

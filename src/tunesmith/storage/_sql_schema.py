@@ -279,20 +279,21 @@ class Statements:
         )
 
         # creating trials
-        # INSERT ... SELECT over the study's trials: the aggregate gives one row, the
-        # next number, which HAVING drops when the budget (p_max) is reached. So the
-        # number and the budget check are one statement, under the study's row lock.
-        next_number = sa.func.coalesce(sa.func.max(t.c.number) + 1, 0)
-        source = (
-            sa.select(
-                sid, next_number, p("p_candidate", type_=sa.BigInteger), sa.literal(RUNNING),
-                p("p_params", type_=sa.Text), p("p_dims", type_=sa.Text), sa.literal("{}"),
-                p("p_owner", type_=sa.String), now, now,
-                p("p_budget", type_=sa.Double), seq,
-            )
+        # INSERT ... SELECT of one row, the next number, which WHERE drops when the
+        # budget (p_max) is reached: the number and the budget check are one statement,
+        # under the study's row lock. Scalar subqueries, not a HAVING over the study's
+        # trials: SQLite answers a bare MAX from the index's end, but scans every trial
+        # of the study for an aggregate with other columns.
+        next_number = (
+            sa.select(sa.func.coalesce(sa.func.max(t.c.number) + 1, 0))
             .where(t.c.study_id == sid)
-            .having(next_number < p("p_max", type_=sa.BigInteger))
+            .scalar_subquery()
         )
+        source = sa.select(
+            sid, next_number, p("p_candidate", type_=sa.BigInteger), sa.literal(RUNNING),
+            p("p_params", type_=sa.Text), p("p_dims", type_=sa.Text), sa.literal("{}"),
+            p("p_owner", type_=sa.String), now, now, p("p_budget", type_=sa.Double), seq,
+        ).where(next_number < p("p_max", type_=sa.BigInteger))
         new_trial = insert(t).from_select(
             ["study_id", "number", "candidate", "state", "params_json", "dimensions_json",
              "attrs_json", "owner", "started_at", "heartbeat_at", "budget", "seq"],
@@ -304,7 +305,7 @@ class Statements:
             index_elements=[t.c.study_id, t.c.candidate]
         ).returning(t.c.trial_id, t.c.number)
         # Why nothing was inserted: the budget, or (claims) a taken candidate.
-        self.next_number = sa.select(next_number).where(t.c.study_id == sid)
+        self.next_number = sa.select(next_number)
 
         # changing trials
         running = sa.update(t).where(t.c.trial_id == tid, t.c.state == RUNNING)
@@ -384,12 +385,13 @@ class Statements:
         # The study's sequence number and its trials changed since p_since, in one
         # statement: one snapshot on PostgreSQL too, so the number returned never runs
         # ahead of the rows returned. The outer join gives a row (of NULLs) when nothing
-        # changed, and none when there is no such study.
+        # changed, and none when there is no such study. No ORDER BY (the caller sorts
+        # the few rows): with one, SQLite walks the (study, number) index through every
+        # trial of the study instead of the seq index through the changed ones.
         self.changed_trials = (
             sa.select(s.c.seq, t)
             .select_from(s.outerjoin(t, sa.and_(t.c.study_id == s.c.study_id, changed)))
             .where(s.c.study_id == sid)
-            .order_by(t.c.number)
         )
         self.candidates = sa.select(t.c.candidate).where(in_study, t.c.candidate.is_not(None))
 
