@@ -11,10 +11,7 @@ import csv
 import io
 import json
 import math
-import os
-import socket
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -133,15 +130,12 @@ def states_text(trials: Sequence[FrozenTrial]) -> str:
 #: A running trial without a heartbeat for this long has lost its worker (the study's
 #: default ``stale_after``: after it, another worker takes the trial over).
 STALE_AFTER_S = 120.0
-_HOST = socket.gethostname()
 
 
-
-
-def display_state(trial: FrozenTrial, *, now: float | None = None) -> str:
-    """A trial's state as people should read it: a RUNNING trial whose worker is gone
-    (its process ended on this host, its heartbeat stale, or released by Ctrl-C) is
-    ``interrupted``; the next run of the study repeats it.
+def display_state(trial: FrozenTrial) -> str:
+    """A trial's state as people should read it: a RUNNING trial that the engine would
+    take over (its process ended on this host, its heartbeat is stale, or Ctrl-C
+    released it) is ``interrupted``; the next run of the study repeats it.
 
     >>> from datetime import datetime, timezone
     >>> old = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -151,29 +145,13 @@ def display_state(trial: FrozenTrial, *, now: float | None = None) -> str:
     >>> display_state(FrozenTrial(1, TrialState.COMPLETE, value=1.0))
     'complete'
     """
+    # The engine's own rule, so that "interrupted" means "the next run repeats it".
+    from tunesmith.study._owners import is_abandoned
+
     if trial.state is not TrialState.RUNNING:
         return trial.state.value
-    owner = trial.owner or ""
-    if owner == "released":
-        return "interrupted"
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host == _HOST and pid.isdigit():  # this host: the process itself says
-        return "running" if _pid_alive(int(pid)) else "interrupted"
-    beat = trial.heartbeat_at or trial.started_at
-    if beat is not None and (now or time.time()) - beat.timestamp() > STALE_AFTER_S:
-        return "interrupted"
-    return "running"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
+    return ("interrupted" if is_abandoned(trial, stale_after=STALE_AFTER_S, beats=True)
+            else "running")
 
 
 class Output:
