@@ -147,11 +147,15 @@ def budget_of(column: str, task: Task, gp_budget: int) -> int:
     if base == "optuna-gp" and OPTUNA_GP_TASKS[0] is not None \
             and task.name not in OPTUNA_GP_TASKS[0]:
         return 0
+    if base == "optuna-gp" and OPTUNA_GP_BUDGET[0] is not None:
+        gp_budget = min(gp_budget, OPTUNA_GP_BUDGET[0])
     if base in GP_LIKE:
         return gp_budget if is_numeric(task) else 0
-    if base == "optuna-gp":
-        return 0
     return MAX_BUDGET[0]
+
+
+#: Trials of Optuna's GP when fewer than ``--gp-budget`` (``--optuna-gp-budget``).
+OPTUNA_GP_BUDGET: list[int | None] = [None]
 
 
 # -- the runs ------------------------------------------------------------------------------
@@ -401,6 +405,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="trials of the GP samplers (ts-gp, optuna-gp)")
     parser.add_argument("--optuna-gp-tasks",
                         help="comma-separated tasks Optuna's GP runs on (it is slow); default all")
+    parser.add_argument("--optuna-gp-budget", type=int,
+                        help="trials of Optuna's GP, if fewer than --gp-budget (it is slow)")
     parser.add_argument("--max-budget", type=int, default=max(BUDGETS),
                         help="trials of the other samplers (budgets above it are not shown)")
     parser.add_argument("--raw", type=Path, help="append each run here (JSON lines); resume")
@@ -439,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     cols = columns(samplers)
     tasks = [SUITE[n] for n in names]
     MAX_BUDGET[0] = args.max_budget
+    OPTUNA_GP_BUDGET[0] = args.optuna_gp_budget
     if args.optuna_gp_tasks:
         OPTUNA_GP_TASKS[0] = set(args.optuna_gp_tasks.split(","))
     done = load_raw(args.raw) if args.raw else {}
