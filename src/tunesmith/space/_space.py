@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from tunesmith.space._grid import Grid
 
 __all__ = ["Space", "as_dimension"]
+
+_T = TypeVar("_T")
 
 #: Draws per sample() before concluding the forbidden combinations cover the space.
 _MAX_TRIES = 1000
@@ -67,12 +69,19 @@ class Space(Mapping[str, Dimension]):
 
     __slots__ = ("_cond_of", "_conditions", "_dims", "_forbidden", "_order")
 
+    # Set once in __init__ through object.__setattr__ (the space is immutable).
+    _dims: Mapping[str, Dimension]
+    _conditions: tuple[Condition, ...]
+    _cond_of: Mapping[str, Condition]
+    _order: tuple[str, ...]
+    _forbidden: tuple[Forbidden, ...]
+
     def __init__(
         self,
         dimensions: Mapping[str, Any],
         *,
-        conditions: Any = (),
-        forbidden: Any = (),
+        conditions: Condition | Iterable[Condition] = (),
+        forbidden: Forbidden | Iterable[Forbidden] = (),
     ) -> None:
         if isinstance(dimensions, Space):
             dimensions = dimensions._dims
@@ -261,7 +270,7 @@ class Space(Mapping[str, Dimension]):
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict; :meth:`from_json` inverts it."""
-        dims = {}
+        dims: dict[str, dict[str, Any]] = {}
         for name, dim in self._dims.items():
             try:
                 dims[name] = dim.to_json()
@@ -286,7 +295,7 @@ class Space(Mapping[str, Dimension]):
             raise InvalidSpaceError(
                 f"a space's JSON needs an object 'dimensions', got {_short(dims)}"
             )
-        decoded = {}
+        decoded: dict[str, Dimension] = {}
         for name, dim in dims.items():
             try:
                 decoded[name] = Dimension.from_json(dim)
@@ -376,22 +385,26 @@ class Space(Mapping[str, Dimension]):
         return rules
 
 
-def _as_tuple(items: Any, what: str, kind: type) -> tuple[Any, ...]:
+def _as_tuple(items: Any, what: str, kind: type[_T]) -> tuple[_T, ...]:
     if isinstance(items, kind):
         items = (items,)
     if isinstance(items, (str, bytes, Mapping)) or not hasattr(items, "__iter__"):
         raise InvalidSpaceError(
             f"{what} must be a list of {kind.__name__} objects, got {_short(items)}"
         )
-    items = tuple(items)
-    for item in items:
+    checked = tuple(items)
+    for item in checked:
         if not isinstance(item, kind):
             raise InvalidSpaceError(
                 f"{what} must hold {kind.__name__} objects, got {_short(item)} "
                 f"({type(item).__name__})"
             )
-    return items
+    return checked
 
 
-def _rebuild(dims: dict[str, Dimension], conditions: Any, forbidden: Any) -> Space:
+def _rebuild(
+    dims: dict[str, Dimension],
+    conditions: tuple[Condition, ...],
+    forbidden: tuple[Forbidden, ...],
+) -> Space:
     return Space(dims, conditions=conditions, forbidden=forbidden)
