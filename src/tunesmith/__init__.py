@@ -1,8 +1,15 @@
-"""tunesmith: hyperparameter optimization that picks up where scikit-learn stops."""
+"""tunesmith: hyperparameter optimization that picks up where scikit-learn stops.
+
+The public names below are imported on first use (PEP 562), so that ``import
+tunesmith`` (and ``tunesmith --version``) does not pay for numpy, scipy and
+scikit-learn until something needs them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from tunesmith.exceptions import (
     BudgetReached,
@@ -15,16 +22,34 @@ from tunesmith.exceptions import (
     TrialPruned,
     TunesmithError,
 )
-from tunesmith.records import Direction, FrozenTrial, TrialState
-from tunesmith.space import Categorical, Distribution, Float, Int, Space
-from tunesmith.spaces import space_for
-from tunesmith.study import Study, load_study
-from tunesmith.trial import Trial
+
+if TYPE_CHECKING:  # what the lazy names resolve to, for type checkers and editors
+    from tunesmith.records import Direction, FrozenTrial, TrialState
+    from tunesmith.space import Categorical, Distribution, Float, Int, Space
+    from tunesmith.spaces import space_for
+    from tunesmith.study import Study, load_study
+    from tunesmith.trial import Trial
 
 __version__ = "0.1.0"
 
 # A library never configures logging; the CLI installs handlers.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+#: Public name -> the module that defines it.
+_LAZY = {
+    "Categorical": "tunesmith.space",
+    "Direction": "tunesmith.records",
+    "Distribution": "tunesmith.space",
+    "Float": "tunesmith.space",
+    "FrozenTrial": "tunesmith.records",
+    "Int": "tunesmith.space",
+    "Space": "tunesmith.space",
+    "Study": "tunesmith.study",
+    "Trial": "tunesmith.trial",
+    "TrialState": "tunesmith.records",
+    "load_study": "tunesmith.study",
+    "space_for": "tunesmith.spaces",
+}
 
 __all__ = [
     "BudgetReached",
@@ -50,3 +75,21 @@ __all__ = [
     "load_study",
     "space_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next access is a plain lookup
+        return value
+    try:  # a subpackage reached as an attribute: tunesmith.storage, tunesmith.sklearn
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise  # the subpackage exists and needs something missing: say what
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -246,12 +246,23 @@ class Output:
 
 
 def fold_std(trial: FrozenTrial) -> float | None:
-    """The standard deviation of a trial's fold scores (as ``std_test_score``), if stored.
+    """The standard deviation of a trial's fold scores (as ``std_test_score``), if stored:
+    typed fold records (the drop-ins), or the fold scores a native CV study keeps in attrs.
 
     >>> fold_std(FrozenTrial(0, TrialState.COMPLETE, attrs={"test_scores": [0.5, 0.7]}))
     0.1
+    >>> from tunesmith.records import FoldRecord
+    >>> fold_std(FrozenTrial(0, TrialState.COMPLETE, folds=(FoldRecord(0, {"score": 0.5}),
+    ...                                                     FoldRecord(1, {"score": 0.7}))))
+    0.1
     """
-    scores = (trial.attrs or {}).get("test_scores")
+    if trial.folds:
+        single = [f.test_scores for f in trial.folds]
+        scores = [s["score"] for s in single if set(s) == {"score"}]
+        if len(scores) != len(single):
+            return None  # several metrics per fold
+    else:
+        scores = (trial.attrs or {}).get("test_scores")
     if not scores or not all(isinstance(s, int | float) for s in scores):
         return None  # absent, or several metrics per fold
     mean = sum(scores) / len(scores)
