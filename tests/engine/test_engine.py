@@ -223,3 +223,24 @@ def test_integer_ranges_are_checked_where_samplers_can_draw_them() -> None:
         study = Study(space={"n": Int(0, 2**53 - 1)}, sampler=sampler, seed=0)
         study.optimize(lambda t: t.params["n"] / 2**53, n_trials=12)
         assert all(0 <= t.params["n"] < 2**53 for t in study.trials)
+
+
+def test_a_resumed_studys_progress_starts_from_the_studys_best() -> None:
+    from tunesmith._progress import Progress
+
+    storage = MemoryStorage()
+    study = Study(space={"x": Float(0.0, 1.0)}, storage=storage, name="p", seed=0)
+    study.optimize(lambda t: t.params["x"], n_trials=10)
+    shown: list[float | None] = []
+
+    class Recorder(Progress):
+        def advance(self, n: int = 1, *, best: float | None = None) -> None:
+            shown.append(best)
+
+    def plan(trial: tunesmith.Trial) -> TrialWork:
+        return TrialWork([(float, (0.99,))], lambda out: Verdict(value=out[0].value))
+
+    Engine(study, SerialExecutor(), progress=Recorder(None, enabled=False)).run(
+        plan, max_trials=12)
+    # Two new trials worse than the best so far: the bar keeps showing the study's best.
+    assert shown == [study.best_value] * 2 and study.best_value < 0.99

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from tunesmith._progress import Progress
 from tunesmith.exceptions import SearchExhausted
 from tunesmith.executors import Executor, Outcome
-from tunesmith.records import FoldRecord, FrozenTrial, TrialState
+from tunesmith.records import FoldRecord, FrozenTrial, TrialState, best_trial
 from tunesmith.space import Dimension
 
 if TYPE_CHECKING:  # the study imports the engine, never the other way round
@@ -156,6 +156,9 @@ class Engine:
         deadline = None if timeout is None else time.monotonic() + float(timeout)
         finished = 0
         exhausted = False
+        if self.progress is not None:  # a resumed study's bar starts from its own best
+            found = best_trial(self.study.trials, self.study.direction)
+            self._best = None if found is None else found.value
         try:
             while True:
                 while self.executor.free_slots():
