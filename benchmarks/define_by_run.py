@@ -10,7 +10,7 @@ Prints the mean milliseconds per trial over trials 900-1000 for both and their r
 against its own at 900-1000 (goal: at most 1.5x: the cost stays flat as a study grows).
 
     nice -n 10 python benchmarks/define_by_run.py [--trials 1000] [--long 5000]
-        [--postgres URL | --no-postgres]
+        [--postgres URL | --no-postgres] [--no-sqlite]
 
 Needs ``pip install -e ".[bench,postgres]"``.
 """
@@ -123,17 +123,17 @@ def main() -> None:
                         help="tunesmith alone to this many trials (0: skip)")
     parser.add_argument("--postgres", default=POSTGRES_DEFAULT)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        backends: list[tuple[str, Callable[[str], str]]] = [
+        backends: list[tuple[str, Callable[[str], str]]] = [] if args.no_sqlite else [
             ("sqlite", lambda lib: f"sqlite:///{os.path.join(tmp, lib + '.db')}"),
         ]
         pg = None if args.no_postgres else postgres_url(args.postgres)
         if pg is not None:
             backends.append(("postgresql", lambda lib: pg))
         for label, url_for in backends:
-            theirs = run_optuna(url_for("optuna").replace("+psycopg", "+psycopg"),
-                                args.trials)
+            theirs = run_optuna(url_for("optuna"), args.trials)
             ours = run_tunesmith(url_for("tunesmith"), args.trials)
             report(label, ours, theirs, args.trials)
             if args.long > args.trials:
