@@ -30,7 +30,7 @@ from tunesmith.records import FoldRecord, TrialState
 from tunesmith.space import encode_value
 from tunesmith.storage import _sql_migrate as migrations
 from tunesmith.storage._sql import SQLStorage
-from tunesmith.storage._sql_schema import SCHEMA_VERSION
+from tunesmith.storage._sql_schema import SCHEMA_VERSION, library_version
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = json.loads((FIXTURES / "v1_expected.json").read_text())
@@ -195,6 +195,17 @@ def test_a_version_1_database_migrates_on_open(v1_url) -> None:
         assert [(s.from_version, s.to_version) for s in storage.migrated] == [(1, 2)]
         _check_every_study_and_trial(storage)
     assert _versions(v1_url) == [1, 2] and SCHEMA_VERSION == 2
+    engine = _engine(v1_url)
+    try:
+        with engine.connect() as conn:
+            recorded = dict(conn.execute(sa.text(
+                "SELECT schema_version, library_version FROM tunesmith_version")).all())
+    finally:
+        engine.dispose()
+    # Version 1's row as the version-1 code wrote it; version 2's by this code.
+    assert recorded[1] == _v1_rows(f"sqlite:///{FIXTURES / 'v1.sqlite'}")[
+        "tunesmith_version"][0][1]
+    assert recorded[2] == library_version()
     assert {"budget", "seq"} <= _columns(v1_url, "tunesmith_trials")
     assert "seq" in _columns(v1_url, "tunesmith_studies")
     # Opened again: nothing to do, the same reads.
