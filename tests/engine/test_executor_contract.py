@@ -100,3 +100,17 @@ def test_serial_tasks_run_in_this_process_and_process_tasks_do_not() -> None:
         assert [o.value for o in serial.as_completed()] == [os.getpid()]
         assert [o.value for o in pool.as_completed()] != [os.getpid()]
         assert serial.in_process and not pool.in_process
+
+
+def test_joblib_and_scikit_learn_still_use_the_shared_pool_after_ours() -> None:
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.tree import DecisionTreeClassifier
+
+    with ProcessExecutor(2) as executor:
+        executor.submit(_square, 2)
+        assert [o.value for o in executor.as_completed()] == [4]
+    X, y = make_classification(n_samples=60, random_state=0)
+    search = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2]}, cv=2,
+                          n_jobs=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TypeVar
 
 from joblib import cpu_count
-from joblib.externals.loky import get_reusable_executor
+from joblib.executor import get_memmapping_executor
 
 from tunesmith.executors._base import Executor, Outcome, Shared
 
@@ -86,7 +86,10 @@ class ProcessExecutor(Executor):
         self.capacity = max(n_workers, capacity if capacity is not None else 2 * n_workers)
         threads = str(max(cpu_count() // n_workers, 1))
         env = {var: os.environ.get(var, threads) for var in _THREAD_VARS}
-        self._pool = get_reusable_executor(max_workers=n_workers, env=env)
+        # joblib's own factory: the pool is the one joblib (and so scikit-learn's n_jobs)
+        # reuses, and it must carry joblib's temporary-folder manager, or a plain
+        # scikit-learn search after ours fails on the shared pool.
+        self._pool = get_memmapping_executor(n_workers, env=env)
         self._futures: dict[Future[Any], int] = {}
         self._next_id = 0
         self._tmpdir: str | None = None
