@@ -8,7 +8,7 @@ Values are compared as choices (see :func:`~tunesmith.space._keys.value_key`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from tunesmith.exceptions import InvalidSpaceError
@@ -31,8 +31,11 @@ class Condition:
 
     __slots__ = ("_keys", "_values", "param", "parent")
 
+    # Set once in __init__ through object.__setattr__ (the condition is immutable).
     param: str
     parent: str
+    _values: tuple[Any, ...]
+    _keys: frozenset[Hashable]
 
     def __init__(self, param: str, parent: str, values: Sequence[Any]) -> None:
         for role, name in (("param", param), ("parent", parent)):
@@ -114,13 +117,17 @@ class Forbidden:
 
     __slots__ = ("_clauses", "_keys")
 
+    # Set once in __init__ through object.__setattr__ (the rule is immutable).
+    _clauses: tuple[tuple[str, tuple[Any, ...]], ...]
+    _keys: dict[str, frozenset[Hashable]]
+
     def __init__(self, clauses: Mapping[str, Sequence[Any]]) -> None:
         if not isinstance(clauses, Mapping) or not clauses:
             raise InvalidSpaceError(
                 "Forbidden needs a non-empty dict of parameter name -> forbidden values, "
                 f"e.g. Forbidden({{'solver': ['lbfgs'], 'penalty': ['l1']}}); got {_short(clauses)}"
             )
-        items = []
+        items: list[tuple[str, tuple[Any, ...]]] = []
         for name, values in clauses.items():
             if not isinstance(name, str) or not name:
                 raise InvalidSpaceError(

@@ -9,8 +9,8 @@ only and compares by identity.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Hashable, Mapping
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from tunesmith.space._json import _short, decode_value, encode_value
 from tunesmith.space._keys import value_key
 
 __all__ = ["Distribution"]
+
+#: A scipy frozen distribution as (name, args, kwds): getattr(scipy.stats, name)(*args, **kwds).
+_ScipySpec: TypeAlias = tuple[str, tuple[Any, ...], dict[str, Any]]
 
 
 class Distribution(Dimension):
@@ -37,6 +40,12 @@ class Distribution(Dimension):
     __slots__ = ("_dist", "_scipy")
 
     json_type: ClassVar[str] = "distribution"
+
+    # Set once in __init__ through object.__setattr__ (the dimension is immutable).
+    #: The wrapped object: anything with rvs(random_state=...).
+    _dist: Any
+    #: (spec, hashable key) for a rebuildable scipy frozen distribution, else None.
+    _scipy: tuple[_ScipySpec, Hashable] | None
 
     def __init__(self, dist: Any) -> None:
         if isinstance(dist, Distribution):
@@ -171,7 +180,7 @@ class Distribution(Dimension):
         return cls(frozen)
 
 
-def _scipy_identity(dist: Any) -> tuple[tuple[str, tuple, dict], Any] | None:
+def _scipy_identity(dist: Any) -> tuple[_ScipySpec, Hashable] | None:
     """((name, args, kwds), hashable key) for a rebuildable scipy frozen distribution."""
     if not type(dist).__module__.startswith("scipy.stats"):
         return None  # also avoids importing scipy.stats for user objects
