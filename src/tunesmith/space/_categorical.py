@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Hashable, Mapping, Sequence, Set
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,10 +35,17 @@ class Categorical(Dimension):
 
     json_type: ClassVar[str] = "categorical"
 
+    # Set once in __init__ through object.__setattr__ (the dimension is immutable).
+    _choices: tuple[Any, ...]
+    #: value_key of each choice, in order.
+    _keys: tuple[Hashable, ...]
+    #: value_key -> position.
+    _index: dict[Hashable, int]
+
     def __init__(self, choices: Sequence[Any]) -> None:
         items = as_choices(choices, "Categorical")
         keys = tuple(value_key(c) for c in items)
-        index: dict[Any, int] = {}
+        index: dict[Hashable, int] = {}
         for k, key in enumerate(keys):
             if key in index:
                 first = index[key]

@@ -78,6 +78,9 @@ class Float(Dimension):
                     "drop one, or list the values with Categorical"
                 )
             step = _positive_step(step)
+            # Declared here, not in the class body, where it would be a dataclass field
+            # (a bare annotation of self._n does nothing at run time).
+            self._n: int  # the number of steps from low to high; only with a step
             object.__setattr__(self, "_n", _intervals(low, high, step))
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
@@ -100,22 +103,31 @@ class Float(Dimension):
         return None if self.step is None else self._n + 1
 
     def value_at(self, index: int) -> float:
-        self._require_finite("value_at()")
+        step = self._stepped("value_at()")
         k = self._check_position(index)
         if k == self._n:
             return self.high  # exactly, whatever the rounding below would give
-        raw = self.low + k * self.step
+        raw = self.low + k * step
         # Round away float drift (0.1 + 2 * 0.1 -> 0.3) but never move a value
         # more than drift would: low=1/3, step=1/3 keeps 2/3 as computed.
-        digits = 9 - math.floor(math.log10(self.step))
+        digits = 9 - math.floor(math.log10(step))
         rounded = round(raw, digits)
-        return rounded if abs(rounded - raw) <= 1e-12 * max(abs(raw), self.step) else raw
+        return rounded if abs(rounded - raw) <= 1e-12 * max(abs(raw), step) else raw
 
     def index_of(self, value: Any) -> int:
-        self._require_finite("index_of()")
+        step = self._stepped("index_of()")
         if not self.contains(value):
             raise InvalidSpaceError(f"value {_short(value)} is not one of the values of {self!r}")
-        return round((float(value) - self.low) / self.step)
+        return round((float(value) - self.low) / step)
+
+    def _stepped(self, what: str) -> float:
+        """The step, for ``what`` that needs the list of values; without a step, the
+        error :meth:`_require_finite` gives."""
+        self._require_finite(what)
+        step = self.step
+        if step is None:  # pragma: no cover - is_finite is "step is not None"
+            raise InvalidSpaceError(f"{self!r} has no step")
+        return step
 
     # -- values -------------------------------------------------------------------
 
