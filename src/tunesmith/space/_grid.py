@@ -30,11 +30,11 @@ import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from tunesmith.exceptions import InvalidSpaceError
 from tunesmith.space._base import Dimension
-from tunesmith.space._conditions import Forbidden
+from tunesmith.space._conditions import Condition, Forbidden
 from tunesmith.space._json import _short
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class _Axis:
 
     @cached_property
     def size(self) -> int:
-        return self.dim.size if self.positions is None else len(self.positions)  # type: ignore[return-value]
+        return _size_of(self.dim) if self.positions is None else len(self.positions)
 
     @cached_property
     def _local(self) -> dict[int, int] | None:
@@ -99,7 +99,7 @@ class _Block:
         return tuple(r for r in self.space.forbidden if set(r.names) <= keys)
 
     def point(self, local: int) -> dict[str, Any]:
-        values = [None] * len(self.keys)
+        values: list[Any] = [None] * len(self.keys)
         for j in range(len(self.keys) - 1, -1, -1):  # the last key varies fastest
             local, k = divmod(local, self.axes[j].size)
             values[j] = self.axes[j][k]
@@ -218,7 +218,13 @@ class Grid(Sequence[dict[str, Any]]):
     def __repr__(self) -> str:
         return f"<Grid of {self._len} points over {len(self._spaces)} space(s)>"
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._len))]
         block, local = self._locate(index)
@@ -293,17 +299,19 @@ class Grid(Sequence[dict[str, Any]]):
 
 def _blocks_of(space: Space) -> Iterator[_Block]:
     """Cut ``space`` into condition-free blocks (see the module docstring)."""
-    children: dict[str, list[str]] = {}
+    children: dict[str, list[Condition]] = {}  # parent -> the conditions naming it
     for cond in space.conditions:
-        children.setdefault(cond.parent, []).append(cond.param)
-    roots = {name: None for name in space.names if space.condition_of(name) is None}
+        children.setdefault(cond.parent, []).append(cond)
+    roots: dict[str, tuple[int, ...] | None] = {
+        name: None for name in space.names if space.condition_of(name) is None
+    }
     yield from _expand(space, children, roots, frozenset())
 
 
 def _expand(
     space: Space,
-    children: dict[str, list[str]],
-    members: dict[str, tuple[int, ...] | None],
+    children: Mapping[str, Sequence[Condition]],
+    members: Mapping[str, tuple[int, ...] | None],
     split: frozenset[str],
 ) -> Iterator[_Block]:
     parents = sorted(name for name in members if name in children and name not in split)
@@ -315,9 +323,9 @@ def _expand(
     dim = space[parent]
     positions = members[parent]
     groups: dict[tuple[str, ...], list[int]] = {}  # active children -> parent positions
-    for pos in range(dim.size) if positions is None else positions:  # type: ignore[arg-type]
+    for pos in range(_size_of(dim)) if positions is None else positions:
         value = dim.value_at(pos)
-        active = tuple(c for c in children[parent] if space.condition_of(c).accepts(value))  # type: ignore[union-attr]
+        active = tuple(c.param for c in children[parent] if c.accepts(value))
         groups.setdefault(active, []).append(pos)
     whole = positions is None and len(groups) == 1
     for active, group in groups.items():
@@ -325,3 +333,11 @@ def _expand(
         narrowed[parent] = positions if whole else tuple(group)
         narrowed.update({child: None for child in active})
         yield from _expand(space, children, narrowed, split | {parent})
+
+
+def _size_of(dim: Dimension) -> int:
+    """How many values ``dim`` has; every dimension of a grid is finite."""
+    size = dim.size
+    if size is None:  # pragma: no cover - Grid.__init__ rejects infinite dimensions
+        raise InvalidSpaceError(f"a grid needs a finite list of values, got {dim!r}")
+    return size

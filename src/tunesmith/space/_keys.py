@@ -48,7 +48,9 @@ def value_key(value: Any) -> Hashable:
         return ("dict", frozenset((value_key(k), value_key(v)) for k, v in value.items()))
     if isinstance(value, numbers.Number) and not isinstance(value, numbers.Real):
         try:  # complex numbers: by value
-            return ("complex", complex(value))
+            # Any Number is tried (the stubs want SupportsComplex/SupportsFloat); one that
+            # cannot convert raises TypeError, handled below.
+            return ("complex", complex(value))  # type: ignore[call-overload]
         except (TypeError, ValueError):
             pass
     try:

@@ -29,6 +29,8 @@ class SpaceUnion:
 
     __slots__ = ("_spaces",)
 
+    _spaces: tuple[Space, ...]  # set once in __init__ (the union is immutable)
+
     def __init__(self, spaces: Sequence[Space | Mapping[str, Any]]) -> None:
         if isinstance(spaces, (str, bytes, Mapping)) or not isinstance(spaces, Sequence):
             raise InvalidSpaceError(
@@ -39,7 +41,7 @@ class SpaceUnion:
                 "SpaceUnion needs at least one space, got an empty list; give one dict per "
                 "subspace, e.g. [{'kernel': ['linear']}, {'kernel': ['rbf'], 'gamma': [1, 10]}]"
             )
-        built = []
+        built: list[Space] = []
         for k, space in enumerate(spaces):
             if isinstance(space, Space):
                 built.append(space)
