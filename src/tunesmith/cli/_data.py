@@ -175,7 +175,7 @@ def make_preprocessor(settings: PreprocessSettings, X: pd.DataFrame) -> ColumnTr
     ``preprocess__numeric__impute__strategy`` (the pipeline names this ``preprocess``).
 
     >>> from tunesmith.cli._config import PreprocessSettings
-    >>> X = pd.DataFrame({"age": [1.0, None, 3.0], "sex": ["m", "f", None]})
+    >>> X = pd.DataFrame({"age": [1.0, None, 3.0], "sex": ["m", "f", float("nan")]})
     >>> make_preprocessor(PreprocessSettings(), X).fit_transform(X).shape
     (3, 3)
     """
