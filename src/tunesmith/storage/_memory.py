@@ -113,7 +113,8 @@ class MemoryStorage(Storage):
                 best = None
                 if done:
                     pick = min if study.direction is Direction.MINIMIZE else max
-                    best = pick(t.value for t in done)
+                    # Every complete trial has a value: the test only narrows the type.
+                    best = pick(t.value for t in done if t.value is not None)
                 out.append(
                     StudySummary(sid, study.name, study.direction, len(trials), len(done), best,
                                  study.created_at)

@@ -30,7 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Row
@@ -50,6 +50,13 @@ from tunesmith.storage._base import (
 )
 from tunesmith.storage._sql_engine import make_engine, parse_url
 from tunesmith.storage._sql_schema import RUNNING
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    #: A result row of any width and column types (SQLAlchemy 2.1's Row is generic in
+    #: each column's type; ``Row[Any]`` would be a row of one column).
+    AnyRow: TypeAlias = Row[Unpack[tuple[Any, ...]]]
 
 __all__ = ["SQLStorage"]
 
@@ -184,7 +191,7 @@ class SQLStorage(Storage):
             return "locked" in text or "busy" in text
         return getattr(error.orig, "sqlstate", None) in _PG_RETRY_SQLSTATES
 
-    def _read(self, statement: Any, **params: Any) -> list[Row[Any]]:
+    def _read(self, statement: Any, **params: Any) -> Sequence[AnyRow]:
         return self._run(lambda conn: conn.execute(statement, params).all(), write=False)
 
     def _require_study(self, conn: Connection, study_id: int) -> None:
@@ -214,7 +221,7 @@ class SQLStorage(Storage):
         ]
 
         def insert(conn: Connection) -> int:
-            study_id = conn.execute(
+            study_id: int = conn.execute(
                 self._sql.insert_study,
                 {"name": name, "direction": direction.value, "created_at": _now()},
             ).scalar_one()
@@ -245,7 +252,7 @@ class SQLStorage(Storage):
             raise StudyNotFoundError(f"no study named {name!r} in {self._where}")
         return int(found[0][0])
 
-    def _study_row(self, study_id: int) -> Row[Any]:
+    def _study_row(self, study_id: int) -> AnyRow:
         found = self._read(self._sql.study_row, p_sid=study_id)
         if not found:
             raise StudyNotFoundError(f"no study with id {study_id}")
@@ -275,9 +282,9 @@ class SQLStorage(Storage):
 
     def list_studies(self) -> list[StudySummary]:
         out = []
-        for sid, name, direction_text, created_at, n, n_complete, low, high in self._read(
-            self._sql.list_studies
-        ):
+        # Rows by position; a Sequence, as mypy cannot unpack SQLAlchemy's variadic Row.
+        rows: Iterable[Sequence[Any]] = self._read(self._sql.list_studies)
+        for sid, name, direction_text, created_at, n, n_complete, low, high in rows:
             direction = Direction(direction_text)
             best = low if direction is Direction.MINIMIZE else high
             out.append(
@@ -312,9 +319,10 @@ class SQLStorage(Storage):
         check_max_trials(max_trials)
         params_json = codec.dumps(codec.encode_params(params or {}))
         now = _now()
+        candidate = None if candidate is None else int(candidate)
         values = {
             "p_sid": study_id,
-            "p_candidate": None if candidate is None else int(candidate),
+            "p_candidate": candidate,
             "p_params": params_json,
             "p_dims": codec.dumps(codec.encode_dimensions(dimensions or {})),
             "p_owner": owner,
@@ -324,13 +332,13 @@ class SQLStorage(Storage):
         }
         insert = self._sql.create_trial if candidate is None else self._sql.claim_trial
 
-        def work(conn: Connection) -> Row[Any] | None:
+        def work(conn: Connection) -> AnyRow | None:
             seq = conn.execute(self._sql.bump, values).scalar()
             if seq is None:
                 raise StudyNotFoundError(f"no study with id {study_id}")
             row = conn.execute(insert, {**values, "p_seq": seq}).first()
             if row is None and max_trials is not None:
-                n = conn.execute(self._sql.next_number, values).scalar_one()
+                n: int = conn.execute(self._sql.next_number, values).scalar_one()
                 if n >= max_trials:  # raising rolls the bump back too
                     raise BudgetReached(
                         f"study {study_id} already has {n} trials, its budget "
@@ -346,7 +354,7 @@ class SQLStorage(Storage):
             state=TrialState.RUNNING,
             params=codec.decode_params(params_json),  # what a later read returns
             dimensions=dict(dimensions or {}),
-            candidate=values["p_candidate"],
+            candidate=candidate,
             started_at=now,
             owner=owner,
             heartbeat_at=now,
@@ -498,9 +506,11 @@ class SQLStorage(Storage):
                 sql.study_folds_in_states
             values["p_states"] = [TrialState.parse(s).value for s in states]
 
-        def work(conn: Connection) -> tuple[list[Any], list[Row[Any]], list[Row[Any]]]:
+        def work(
+            conn: Connection,
+        ) -> tuple[Sequence[AnyRow], Sequence[AnyRow], Sequence[AnyRow]]:
             rows_q, values_q, folds_q = queries
-            rows: list[Any] = conn.execute(rows_q, values).all()
+            rows = conn.execute(rows_q, values).all()
             if not rows:
                 self._require_study(conn, study_id)
                 return rows, [], []
@@ -534,8 +544,10 @@ class SQLStorage(Storage):
     def trial(self, trial_id: int) -> FrozenTrial:
         values = {"p_tid": trial_id}
 
-        def work(conn: Connection) -> tuple[list[Any], list[Row[Any]], list[Row[Any]]]:
-            rows: list[Any] = conn.execute(self._sql.trial_row, values).all()
+        def work(
+            conn: Connection,
+        ) -> tuple[Sequence[AnyRow], Sequence[AnyRow], Sequence[AnyRow]]:
+            rows = conn.execute(self._sql.trial_row, values).all()
             if not rows:
                 raise KeyError(f"no trial with id {trial_id}")
             return (rows, conn.execute(self._sql.trial_values, values).all(),
@@ -545,7 +557,7 @@ class SQLStorage(Storage):
 
     def taken_candidates(self, study_id: int) -> set[int]:
         def work(conn: Connection) -> set[int]:
-            found = set(conn.execute(self._sql.candidates, {"p_sid": study_id}).scalars())
+            found: set[int] = set(conn.execute(self._sql.candidates, {"p_sid": study_id}).scalars())
             if not found:
                 self._require_study(conn, study_id)
             return found
@@ -564,8 +576,8 @@ class SQLStorage(Storage):
 
     # -- rows -> records ---------------------------------------------------------------
 
-    def _to_trials(self, rows: Sequence[Sequence[Any]], values: list[Row[Any]],
-                   folds: list[Row[Any]]) -> list[FrozenTrial]:
+    def _to_trials(self, rows: Sequence[Sequence[Any]], values: Iterable[Sequence[Any]],
+                   folds: Iterable[Sequence[Any]]) -> list[FrozenTrial]:
         steps: dict[int, dict[int, float]] = defaultdict(dict)
         nan = float("nan")
         for trial_id, step, value in values:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -136,30 +136,34 @@ def v1_folds(attrs: Mapping[str, Any]) -> list[FoldRecord] | None:
     present, ``fit_error`` and ``train_scores``). Anything else is a user's attribute
     that merely shares a name, and stays where it is.
     """
-    columns = {key: attrs.get(key) for key in V1_FOLD_KEYS}
-    required = ("test_scores", "fit_time", "score_time")
-    if not all(isinstance(columns[key], list) for key in required):
+    test_scores, train_scores = attrs.get("test_scores"), attrs.get("train_scores")
+    fit_time, score_time = attrs.get("fit_time"), attrs.get("score_time")
+    fit_error = attrs.get("fit_error")
+    if not (
+        isinstance(test_scores, list) and isinstance(fit_time, list)
+        and isinstance(score_time, list)
+    ):
         return None
-    n = len(columns["fit_time"])
-    optional = [key for key in ("train_scores", "fit_error") if columns[key] is not None]
-    if n == 0 or any(len(columns[key]) != n for key in (*required, *optional)):
+    n = len(fit_time)
+    optional = [column for column in (train_scores, fit_error) if column is not None]
+    if n == 0 or any(len(column) != n for column in (test_scores, fit_time, score_time, *optional)):
         return None
-    times = columns["fit_time"] + columns["score_time"]
+    times = fit_time + score_time
     if not all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
                for t in times):
         return None
-    errors = columns["fit_error"] or [None] * n
+    errors = fit_error or [None] * n
     if not all(e is None or isinstance(e, str) for e in errors):
         return None
     folds = []
     for k in range(n):
-        test = _scores(columns["test_scores"][k])
-        train = None if columns["train_scores"] is None else _scores(columns["train_scores"][k])
-        if test is None or (columns["train_scores"] is not None and train is None):
+        test = _scores(test_scores[k])
+        train = None if train_scores is None else _scores(train_scores[k])
+        if test is None or (train_scores is not None and train is None):
             return None
         folds.append(FoldRecord(
-            fold=k, test_scores=test, train_scores=train, fit_time=float(columns["fit_time"][k]),
-            score_time=float(columns["score_time"][k]), fit_error=errors[k],
+            fold=k, test_scores=test, train_scores=train, fit_time=float(fit_time[k]),
+            score_time=float(score_time[k]), fit_error=errors[k],
         ))
     return folds
 
@@ -187,7 +191,8 @@ def _v1_to_v2(conn: Connection) -> None:
 
     # Fold data moves from attributes to rows: one place for it. LIKE only narrows the
     # rows to decode; v1_folds decides.
-    candidates = conn.execute(
+    # Rows by position; a Sequence, as mypy cannot unpack SQLAlchemy's variadic Row.
+    candidates: Sequence[Sequence[Any]] = conn.execute(
         sa.select(trials.c.trial_id, trials.c.attrs_json).where(
             trials.c.attrs_json.like(sa.bindparam("p_like"))
         ),

@@ -326,7 +326,7 @@ class Statements:
             "finished_at": now,
             "seq": seq,
         }
-        merged = {
+        merged: dict[str, sa.BindParameter[str]] = {  # JSON text
             "params_json": p("p_params"),
             "dimensions_json": p("p_dims"),
             "attrs_json": p("p_attrs"),
