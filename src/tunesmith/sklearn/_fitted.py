@@ -7,6 +7,7 @@ the model by hand when ``refit=False``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sklearn
@@ -41,6 +42,16 @@ def _require_refit(search: Any, what: str) -> None:
 class FittedSearchMixin:
     """``score``, ``predict`` and the rest, delegated to ``best_estimator_``."""
 
+    # Set by the search (its __init__ and fit), read here; declared only, never assigned,
+    # so that ``hasattr`` and ``check_is_fitted`` still see what fit has set.
+    estimator: Any
+    #: As given: True/False, a metric name, or a callable picking the best index.
+    refit: Any
+    multimetric_: bool
+    #: A scorer; with several metrics, {name: scorer}.
+    scorer_: Callable[..., Any] | dict[str, Callable[..., Any]]
+    best_estimator_: Any
+
     def score(self, X: Any, y: Any = None, **params: Any) -> float:
         """The refit estimator's score on X, y: by ``scoring`` (the refit metric), else
         ``best_estimator_.score``."""
@@ -58,8 +69,10 @@ class FittedSearchMixin:
             score_params = {}
         scorer = self.scorer_
         if isinstance(scorer, dict):
-            scorer = scorer[self.refit] if self.multimetric_ else scorer
-            return scorer(self.best_estimator_, X, y, **score_params)
+            if self.multimetric_:
+                return scorer[self.refit](self.best_estimator_, X, y, **score_params)
+            # As scikit-learn: fit sets a dict only with multimetric_, else this fails.
+            return scorer(self.best_estimator_, X, y, **score_params)  # type: ignore[operator]
         result = scorer(self.best_estimator_, X, y, **score_params)
         return result[self.refit] if self.multimetric_ else result
 

@@ -214,7 +214,7 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, CallbackSupportMixin, 
 
         first = folds[0].test_scores
         self.multimetric_ = isinstance(first, dict)
-        if callable(self.scoring) and self.multimetric_:
+        if callable(self.scoring) and isinstance(first, dict):  # i.e. multimetric_
             self._check_refit_for_multimetric(first)
             refit_metric = self.refit
         if self.refit or not self.multimetric_:
@@ -434,7 +434,8 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, CallbackSupportMixin, 
             if not isinstance(best, numbers.Integral):
                 raise TypeError(f"best_index_ returned is not an integer: the refit callable "
                                 f"returned {best!r}")
-            if best < 0 or best >= len(results["params"]):
+            # int(): an Integral's exact value (typeshed's Integral has no ">=").
+            if best < 0 or int(best) >= len(results["params"]):
                 raise IndexError(f"best_index_ index out of range: the refit callable "
                                  f"returned {best}, for {len(results['params'])} candidates")
             return best
