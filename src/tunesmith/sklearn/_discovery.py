@@ -45,7 +45,7 @@ import time
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice, product
-from typing import Any
+from typing import Any, TypeGuard, overload
 
 import numpy as np
 
@@ -145,6 +145,27 @@ def find_invalid_candidates(
     return report
 
 
+@overload
+def discover_in_space(
+    estimator: Any, space: Space, X: Any, y: Any = None, *,
+    fit_params: Mapping[str, Any] | None = None,
+) -> tuple[Space, InvalidReport]: ...
+
+
+@overload
+def discover_in_space(
+    estimator: Any, space: SpaceUnion, X: Any, y: Any = None, *,
+    fit_params: Mapping[str, Any] | None = None,
+) -> tuple[SpaceUnion, InvalidReport]: ...
+
+
+@overload
+def discover_in_space(
+    estimator: Any, space: Space | SpaceUnion, X: Any, y: Any = None, *,
+    fit_params: Mapping[str, Any] | None = None,
+) -> tuple[Space | SpaceUnion, InvalidReport]: ...
+
+
 def discover_in_space(
     estimator: Any,
     space: Space | SpaceUnion,
@@ -170,7 +191,7 @@ def discover_in_space(
         )
         return SpaceUnion([s for s, _ in pairs]), merged
 
-    enumerated = [name for name, dim in space.items() if _enumerable(dim)]
+    enumerated = {name: dim for name, dim in space.items() if _enumerable(dim)}
     points = _space_points(space, enumerated)
     report = find_invalid_candidates(estimator, points, X, y, fit_params=fit_params)
     # A finding on a value of a continuous dimension cannot be forbidden as such
@@ -183,6 +204,27 @@ def discover_in_space(
     if report.summary():
         logger.info("discovery over the space: %s", report.summary())
     return (space.with_forbidden(*forbidden) if forbidden else space), report
+
+
+@overload
+def probe_space(
+    estimator: Any, space: Space, X: Any, y: Any = None, *,
+    fit_params: Mapping[str, Any] | None = None,
+) -> Space: ...
+
+
+@overload
+def probe_space(
+    estimator: Any, space: SpaceUnion, X: Any, y: Any = None, *,
+    fit_params: Mapping[str, Any] | None = None,
+) -> SpaceUnion: ...
+
+
+@overload
+def probe_space(
+    estimator: Any, space: Space | SpaceUnion, X: Any, y: Any = None, *,
+    fit_params: Mapping[str, Any] | None = None,
+) -> Space | SpaceUnion: ...
 
 
 def probe_space(
@@ -382,14 +424,14 @@ def _culprits(key: tuple, group: _Group, results: dict[tuple, _Group],
 # -- probe points of a space -------------------------------------------------------------
 
 
-def _enumerable(dim: Any) -> bool:
+def _enumerable(dim: Any) -> TypeGuard[Categorical]:
     """Categorical dimensions with at least one non-numeric choice are enumerated."""
     return isinstance(dim, Categorical) and not all(_is_number(c) for c in dim.choices)
 
 
-def _space_points(space: Space, enumerated: list[str]) -> list[dict[str, Any]]:
+def _space_points(space: Space, enumerated: Mapping[str, Categorical]) -> list[dict[str, Any]]:
     numeric = [name for name in space.names if name not in enumerated]
-    choices = [space[name].choices for name in enumerated]
+    choices = [dim.choices for dim in enumerated.values()]
     points: list[dict[str, Any]] = []
     seen: set = set()
     combos: Iterator[tuple] = product(*choices)

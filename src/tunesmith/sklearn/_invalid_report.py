@@ -9,7 +9,7 @@ summary grouped by cause, and the learned combinations as
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,8 +203,13 @@ def phrase(message: str, params: Mapping[str, Any]) -> str:
             rf"\b{re.escape(short)}(?:\s*=\s*|\s+)(['\"]?){re.escape(value)}\1(?![\w-])",
             re.IGNORECASE,
         )
-        message = pattern.sub(lambda _m, s=short, v=value: f"{s}={v!r}", message)
+        message = pattern.sub(_literal(f"{short}={value!r}"), message)
     return message
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for ``re.sub`` that inserts ``text`` as is (no escapes, no groups)."""
+    return lambda _match: text
 
 
 def _cause(reason: str) -> str:

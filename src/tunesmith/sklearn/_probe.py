@@ -135,9 +135,12 @@ class Prober:
         self._data: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
         rows = _stratified_rows(y, classes, n_samples, small, rng)
         self._data["small"] = _take(X, y, fit_params, rows, n_samples)
-        rows = _stratified_rows(y, classes, n_samples, large, rng) if large < n_samples else None
+        large_rows = (
+            _stratified_rows(y, classes, n_samples, large, rng) if large < n_samples else None
+        )
         self._data["large"] = (
-            (X, y, fit_params) if rows is None else _take(X, y, fit_params, rows, n_samples)
+            (X, y, fit_params) if large_rows is None
+            else _take(X, y, fit_params, large_rows, n_samples)
         )
         self._data["synthetic"] = _synthetic(X, y, fit_params, classes, synthetic, rng)
 
@@ -223,7 +226,8 @@ def _cap_sizes(estimator: Any) -> bool:
         cap = _CHEAP_SIZES.get(name.rsplit("__", 1)[-1])
         if cap is None:
             continue
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > cap:
+        # int(): an Integral's exact value (typeshed's Integral has no ">").
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > cap:
             caps[name] = cap
     if caps:
         estimator.set_params(**caps)

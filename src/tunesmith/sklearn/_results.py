@@ -141,9 +141,9 @@ def build_cv_results(
             store(f"train_{name}", train[name], splits=True)
 
     if skip_reasons:
-        column = np.empty(n_candidates, dtype=object)
-        column[:] = [skip_reasons.get(i) for i in range(n_candidates)]
-        results["skip_reason"] = column
+        reasons = np.empty(n_candidates, dtype=object)
+        reasons[:] = [skip_reasons.get(i) for i in range(n_candidates)]
+        results["skip_reason"] = reasons
     return results
 
 
