@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -96,13 +96,15 @@ def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
 
-# A read-only mapping inside the frozen settings, dumped as a plain dict.
-def _frozen_map(value_type: Any) -> Any:
-    return Annotated[
-        Mapping[str, value_type],
-        AfterValidator(_freeze),
-        PlainSerializer(lambda m: dict(m), return_type=dict),
-    ]
+_V = TypeVar("_V")
+
+# A read-only mapping inside the frozen settings, dumped as a plain dict: a generic
+# alias, _FrozenMap[SpaceEntry] is Mapping[str, SpaceEntry] with the same validator.
+_FrozenMap = Annotated[
+    Mapping[str, _V],
+    AfterValidator(_freeze),
+    PlainSerializer(lambda m: dict(m), return_type=dict),
+]
 
 
 class _Model(BaseModel):
@@ -180,7 +182,7 @@ class EstimatorSettings(_Model):
     """``[estimator]``: an import path and fixed parameters."""
 
     class_path: str = Field(alias="class")
-    params: _frozen_map(Any) = Field(default_factory=dict)
+    params: _FrozenMap[Any] = Field(default_factory=dict)
 
     @field_validator("class_path")
     @classmethod
@@ -347,10 +349,11 @@ class SearchSettings(_Model):
     @field_validator("n_trials")
     @classmethod
     def _trials_fit_strategy(cls, n_trials: int | None, info: ValidationInfo) -> int | None:
-        strategy = info.data.get("strategy")
+        # The validated strategy; absent when it failed validation.
+        strategy: Strategy | None = info.data.get("strategy")
         if strategy is Strategy.GRID and n_trials is not None:
             raise ValueError("grid search runs every point of the space; remove n_trials")
-        if strategy not in (None, Strategy.GRID) and n_trials is None:
+        if strategy is not None and strategy is not Strategy.GRID and n_trials is None:
             raise ValueError(f'missing required key for strategy = "{strategy.value}"')
         return n_trials
 
@@ -386,7 +389,7 @@ class Settings(_Model):
     estimator: EstimatorSettings
     preprocess: PreprocessSettings | None = None
     #: None (no ``[space]`` table): the estimator's ready-made space (tunesmith.spaces).
-    space: _frozen_map(SpaceEntry) | None = None
+    space: _FrozenMap[SpaceEntry] | None = None
     search: SearchSettings
 
     @model_validator(mode="before")
