@@ -67,11 +67,17 @@ class Problem:
     seed: int | None
     n_trials: int | None
 
+    def _value_lists(self) -> list[list[Any]] | None:
+        """Every entry's list of values, when every entry is a list; else None."""
+        if isinstance(self.space, Space):
+            return None  # a ready-made space: ranges, conditions
+        values = list(self.space.values())
+        lists = [v for v in values if isinstance(v, list)]
+        return lists if len(lists) == len(values) else None
+
     @property
     def list_form(self) -> bool:
-        if isinstance(self.space, Space):
-            return False  # a ready-made space: ranges, conditions
-        return all(isinstance(v, list) for v in self.space.values())
+        return self._value_lists() is not None
 
     @property
     def ready_made(self) -> bool:
@@ -81,9 +87,10 @@ class Problem:
     @property
     def n_candidates(self) -> int | None:
         """The number of points of a list-form space (a grid's size), else None."""
-        if not self.list_form:
+        lists = self._value_lists()
+        if lists is None:
             return None
-        return int(np.prod([len(v) for v in self.space.values()]))
+        return int(np.prod([len(v) for v in lists]))
 
 
 def build_problem(settings: Settings, X: pd.DataFrame) -> Problem:

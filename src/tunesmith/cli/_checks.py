@@ -91,7 +91,8 @@ def check_problem(settings: Any, X: pd.DataFrame, y: pd.Series, estimator: Any,
     target = settings.data.target or "target"
     if len(counts) < 2:
         value = counts.index[0] if len(counts) else None
-        value = value.item() if hasattr(value, "item") else value  # numpy scalar: plain
+        if value is not None and hasattr(value, "item"):  # numpy scalar: plain
+            value = value.item()
         raise ConfigError("data.target", f"column {target!r} has the same value ({value!r}) in "
                                          f"every row of {where.split('.')[1]}: nothing to learn")
     if is_classifier(estimator) and counts.max() < cv:

@@ -230,7 +230,7 @@ class Output:
             table.add_column("message", overflow="ellipsis", max_width=60)
         for t in trials:
             std = fold_std(t)
-            row = [
+            row: list[str | Text] = [
                 str(t.number),
                 Text(state_text(t) if state_text else t.state.value,
                      style=_STATE_STYLE.get(t.state, "")),
@@ -256,6 +256,8 @@ def fold_std(trial: FrozenTrial) -> float | None:
     ...                                                     FoldRecord(1, {"score": 0.7}))))
     0.1
     """
+    # Typed fold records' scores, or whatever JSON a native CV study stored in attrs.
+    scores: list[float] | Any
     if trial.folds:
         single = [f.test_scores for f in trial.folds]
         scores = [s["score"] for s in single if set(s) == {"score"}]

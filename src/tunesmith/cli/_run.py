@@ -191,6 +191,7 @@ class _DropInSearch(_Search):
         if p.strategy is Strategy.GRID:
             search = GridSearchCV(p.estimator, dict(p.space), **common)
         else:
+            assert p.n_trials is not None  # the model checks: every other strategy has it
             search = RandomizedSearchCV(p.estimator, dict(p.space), n_iter=p.n_trials,
                                         random_state=p.seed, **common)
         with _time_limit(timeout) as limit:
