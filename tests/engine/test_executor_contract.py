@@ -69,8 +69,12 @@ def test_a_queued_task_can_be_cancelled_and_never_comes_back(executor: Executor)
     # Fill every worker with a slow task, so that the last one waits in the queue.
     slow = [executor.submit(_sleep_then, k, 0.5) for k in range(executor.n_workers)]
     queued = executor.submit(_square, 7)
-    assert executor.cancel(queued)
-    assert {o.task_id for o in executor.as_completed()} == set(slow)
+    # A pool may already have handed the task to a worker's queue: then it cannot be
+    # cancelled, and must come back like any other. A cancelled one never comes back.
+    cancelled = executor.cancel(queued)
+    assert cancelled or executor.in_process is False
+    expected = set(slow) if cancelled else {*slow, queued}
+    assert {o.task_id for o in executor.as_completed()} == expected
     assert not executor.cancel(slow[0])  # finished: nothing to cancel
 
 
