@@ -140,7 +140,7 @@ def test_timeout_stops_and_the_same_command_continues(cli, study_file) -> None:
     path = study_file(RANDOM_RANGE.format(n_trials=100_000).replace(
         '[estimator]\n    class = "sklearn.neighbors.KNeighborsClassifier"',
         '[estimator]\n    class = "sklearn.linear_model.LogisticRegression"').replace(
-        'n_neighbors = {{ low = 1, high = 30, type = "int" }}'.replace("{{", "{").replace("}}", "}"),
+        'n_neighbors = { low = 1, high = 30, type = "int" }',
         'C = { low = 0.01, high = 100.0, log = true }'))
     first = cli("run", path, "--no-progress", "--timeout", "1.5")
     assert first.code == 0, first.err
