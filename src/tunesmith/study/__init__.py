@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from tunesmith.study._study import Study, load_study
+from tunesmith.study._load import load_study
+from tunesmith.study._study import Study
 
 __all__ = ["Study", "load_study"]
