@@ -52,7 +52,7 @@ from tunesmith.storage._sql_engine import make_engine, parse_url
 from tunesmith.storage._sql_schema import RUNNING
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack  # type-checking only: no import at run time on 3.10
 
     #: A result row of any width and column types (SQLAlchemy 2.1's Row is generic in
     #: each column's type; ``Row[Any]`` would be a row of one column).
