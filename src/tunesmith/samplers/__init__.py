@@ -53,5 +53,7 @@ def make_sampler(sampler: Sampler | str | None, *, seed: int | None = None) -> S
         except KeyError:
             names = ", ".join(repr(n) for n in sorted(SAMPLERS))
             raise ValueError(f"unknown sampler {sampler!r}; use one of {names}") from None
-        return factory(seed=seed) if factory is not GridSampler else factory()
+        if factory is GridSampler:
+            return GridSampler()
+        return factory(seed=seed)  # type: ignore[call-arg]  # every other sampler takes a seed
     raise TypeError(f"sampler must be a Sampler or a name, got {type(sampler).__name__}")

@@ -86,14 +86,16 @@ class Encoding:
                 sizes.append(len(dim.choices))
             else:
                 self.num_names.append(name)
-                size = int(dim.size) if dim.is_finite else 0
+                size = dim.size if dim.is_finite and dim.size is not None else 0
                 bins.append(size)
                 self._bins.append(unit_bins(dim) if 0 < size <= _MAX_LISTED else None)
         self.bins = np.asarray(bins, dtype=np.int64)
         self.sizes = np.asarray(sizes, dtype=np.int64)
         self.n_dims = len(space.names)
         self._num_dims = [space[name] for name in self.num_names]
-        self._cat_dims = [space[name] for name in self.cat_names]
+        self._cat_dims: list[Categorical] = [
+            dim for name in self.cat_names if isinstance(dim := space[name], Categorical)
+        ]
         self._column = {name: ("num", i) for i, name in enumerate(self.num_names)}
         self._column.update({name: ("cat", i) for i, name in enumerate(self.cat_names)})
         self._rules = self._compile_conditions()
@@ -188,6 +190,7 @@ class Encoding:
         for target_kind, target, parent_kind, parent, allowed, cond in self._rules:
             if parent_kind == "cat":
                 k = cat[:, parent]
+                assert allowed is not None  # compiled for every categorical parent
                 ok = (k >= 0) & allowed[np.maximum(k, 0)]
             else:
                 u = num[:, parent]
