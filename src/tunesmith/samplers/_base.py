@@ -79,6 +79,11 @@ class Sampler(abc.ABC):
     def after_trial(self, trial: FrozenTrial) -> None:
         """Hook called once a trial is finished; samplers with state update it here."""
 
+    def candidate_budget(self, index: int) -> float | None:
+        """The resource candidate ``index`` is evaluated with, kept as its trial's
+        ``budget`` (a halving search's samples or ``n_estimators``); None by default."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(seed={self.seed!r})"
 

@@ -58,11 +58,19 @@ class ListSampler(Sampler):
     {'C': 10}
     """
 
-    def __init__(self, points: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(self, points: Sequence[Mapping[str, Any]],
+                 budgets: Sequence[float] | None = None) -> None:
         self.points = points
+        #: The resource of each point (may grow with ``points``), or None.
+        self.budgets = budgets
 
     def candidates(self, space: AnySpace | None) -> Sequence[Mapping[str, Any]]:
         return self.points
+
+    def candidate_budget(self, index: int) -> float | None:
+        if self.budgets is None or index >= len(self.budgets):
+            return None
+        return self.budgets[index]
 
     def propose(self, space: AnySpace, history: Sequence[FrozenTrial], number: int) -> dict:
         raise InvalidSpaceError("the candidate list is exhausted: every point has a trial")

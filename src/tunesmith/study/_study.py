@@ -420,7 +420,8 @@ class Study:
             if index in taken:
                 continue
             record = self.storage.create_trial(self.study_id, owner=self.owner,
-                                               candidate=index, max_trials=max_trials)
+                                               candidate=index, max_trials=max_trials,
+                                               budget=self.sampler.candidate_budget(index))
             if record is not None:
                 return self._start(record)
             taken = self.storage.taken_candidates(self.study_id)
