@@ -333,6 +333,7 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, CallbackSupportMixin, 
             estimator=self.estimator, candidates=candidates, splits=splits,
             scoring=(self.scoring, self.error_score, bool(self.return_train_score)),
         )
+        current.update(self._fingerprint_extras())
         # Without a study_name the same search on the same inputs finds its own study
         # again (the name is derived from them), so a plain re-run after a crash resumes.
         name = self.study_name or _fingerprint.default_name(self, current)
@@ -349,6 +350,10 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, CallbackSupportMixin, 
         else:
             _fingerprint.check_fingerprint(stored, current, study.name)
         return study
+
+    def _fingerprint_extras(self) -> dict[str, str]:
+        """More settings a stored search's scores depend on ({part: hash}; none here)."""
+        return {}
 
     def _refit(self, base_estimator: Any, X: Any, y: Any, fit_params: Mapping[str, Any],
                callback_ctx: Any = None, metadata: Mapping[str, Any] | None = None) -> None:
