@@ -24,6 +24,14 @@ from tunesmith.exceptions import (
 )
 
 if TYPE_CHECKING:  # what the lazy names resolve to, for type checkers and editors
+    from tunesmith.pruners import (
+        HyperbandPruner,
+        MedianPruner,
+        NopPruner,
+        PatientPruner,
+        Pruner,
+        SuccessiveHalvingPruner,
+    )
     from tunesmith.records import Direction, FrozenTrial, TrialState
     from tunesmith.space import Categorical, Distribution, Float, Int, Space
     from tunesmith.spaces import space_for
@@ -42,9 +50,15 @@ _LAZY = {
     "Distribution": "tunesmith.space",
     "Float": "tunesmith.space",
     "FrozenTrial": "tunesmith.records",
+    "HyperbandPruner": "tunesmith.pruners",
     "Int": "tunesmith.space",
+    "MedianPruner": "tunesmith.pruners",
+    "NopPruner": "tunesmith.pruners",
+    "PatientPruner": "tunesmith.pruners",
+    "Pruner": "tunesmith.pruners",
     "Space": "tunesmith.space",
     "Study": "tunesmith.study",
+    "SuccessiveHalvingPruner": "tunesmith.pruners",
     "Trial": "tunesmith.trial",
     "TrialState": "tunesmith.records",
     "load_study": "tunesmith.study",
@@ -58,8 +72,13 @@ __all__ = [
     "Distribution",
     "Float",
     "FrozenTrial",
+    "HyperbandPruner",
     "Int",
     "InvalidSpaceError",
+    "MedianPruner",
+    "NopPruner",
+    "PatientPruner",
+    "Pruner",
     "SchemaVersionError",
     "SearchExhausted",
     "Space",
@@ -67,6 +86,7 @@ __all__ = [
     "Study",
     "StudyMismatchError",
     "StudyNotFoundError",
+    "SuccessiveHalvingPruner",
     "Trial",
     "TrialPruned",
     "TrialState",
