@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import socket
 import subprocess
 import sys
 
@@ -23,6 +22,7 @@ from tunesmith import (
 from tunesmith.exceptions import InvalidSpaceError, SearchExhausted
 from tunesmith.samplers import TPESampler
 from tunesmith.storage import MemoryStorage
+from tunesmith.study._owners import owner_name
 
 
 def test_optimize_finds_the_minimum_of_a_quadratic() -> None:
@@ -224,7 +224,7 @@ def test_every_trial_of_a_dead_worker_is_taken_over_at_once(tmp_path) -> None:
     study = Study(space=space, sampler="grid", storage=url, name="g")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    owner = f"{socket.gethostname()}:{dead}:gone"
+    owner = owner_name(int(dead))  # a process of this host and PID namespace
     for candidate in (0, 1, 2):
         study.storage.create_trial(study.study_id, owner=owner, candidate=candidate)
     # The next three asks re-run them, not fresh points with the dead ones still open.

@@ -117,15 +117,22 @@ def check_seed(seed: Any) -> None:
 
 
 def check_timing(stale_after: Any, heartbeat_interval: Any) -> tuple[float, float]:
+    """Refuse timings under which a live trial could look abandoned.
+
+    >>> check_timing(120, 10)
+    (120.0, 10.0)
+    """
     for label, value in (("stale_after", stale_after),
                          ("heartbeat_interval", heartbeat_interval)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
                 math.isfinite(float(value)) and float(value) > 0):
             raise ValueError(f"{label} must be a positive number of seconds, got {value!r}")
-    if heartbeat_interval >= stale_after:
+    # Room for one late beat (a slow commit, a busy database): at most half.
+    if 2 * heartbeat_interval > stale_after:
         raise ValueError(
             f"heartbeat_interval ({heartbeat_interval}) must be below stale_after "
-            f"({stale_after}), or live trials would look abandoned; e.g. "
-            "heartbeat_interval=10, stale_after=120"
+            f"({stale_after}) with room for a late beat (at most half of it), or live "
+            "trials would look abandoned and run twice; e.g. heartbeat_interval=10, "
+            "stale_after=120"
         )
     return float(stale_after), float(heartbeat_interval)

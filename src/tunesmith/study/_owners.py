@@ -1,12 +1,19 @@
 """Who runs a trial, and when a running trial counts as abandoned.
 
-Each running trial has an owner (``host:pid:token``) and a heartbeat. A trial whose
-owner process is gone (same host), whose heartbeat is older than ``stale_after``
-(other hosts), or that was released on purpose (Ctrl-C) is free for another worker.
+Each running trial has an owner and a heartbeat. An owner name is
+``host:pid:token:scope``: ``token`` is random per name, and ``scope`` says which kernel
+boot and which PID namespace ``pid`` belongs to. A trial is free for another worker when
+it was released on purpose (Ctrl-C), when its heartbeat is older than ``stale_after``, or
+when its owner process is provably gone: only an owner of *our* scope (same boot, same
+PID namespace) can be checked that way. A hostname proves nothing: two containers, or
+two machines left with the default hostname, share one while their PIDs mean different
+processes, so a PID seen from elsewhere is never looked up here.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import socket
 import time
@@ -14,15 +21,45 @@ import uuid
 
 from tunesmith.records import FrozenTrial
 
-__all__ = ["RELEASED", "is_abandoned", "new_owner"]
+__all__ = ["RELEASED", "is_abandoned", "new_owner", "owner_name", "owner_scope"]
 
-_HOST = socket.gethostname()
 RELEASED = "released"  # owner of a trial given up on purpose (Ctrl-C): free to re-run
+
+
+@functools.cache
+def _scope_for(pid: int) -> str | None:
+    # Cached per pid: a forked child (another pid) reads its own namespace again.
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            boot = f.read().strip()
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return None  # no /proc (macOS, Windows): liveness by heartbeat only
+    return hashlib.sha256(f"{boot}/{namespace}".encode()).hexdigest()[:16]
+
+
+def owner_scope() -> str | None:
+    """This process's boot and PID namespace as a short digest; None where unknown.
+
+    >>> owner_scope() == owner_scope()
+    True
+    """
+    return _scope_for(os.getpid())
+
+
+def owner_name(pid: int) -> str:
+    """An owner name for process ``pid`` of this boot and PID namespace, with a new token.
+
+    >>> name = owner_name(os.getpid())
+    >>> name.split(":")[1] == str(os.getpid()), name != owner_name(os.getpid())
+    (True, True)
+    """
+    return f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:12]}:{owner_scope() or '-'}"
 
 
 def new_owner() -> str:
     """A fresh owner name for a study object of this process."""
-    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return owner_name(os.getpid())
 
 
 def is_abandoned(trial: FrozenTrial, *, stale_after: float, beats: bool) -> bool:
@@ -39,14 +76,29 @@ def is_abandoned(trial: FrozenTrial, *, stale_after: float, beats: bool) -> bool
     owner = trial.owner or ""
     if owner == RELEASED:
         return True
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host == _HOST and pid.isdigit() and not _pid_alive(int(pid)):
+    pid = _local_pid(owner)
+    if pid is not None and not _pid_alive(pid):
         return True
     if trial.heartbeat_at is None or not beats:
         return False
     age = time.time() - trial.heartbeat_at.timestamp()
     return age > stale_after
+
+
+def _local_pid(owner: str) -> int | None:
+    """The owner's PID when it names a process of our boot and PID namespace, else None.
+
+    Older owner names (``host:pid:token``, no scope) are never checked by PID: the
+    heartbeat decides for them.
+    """
+    parts = owner.rsplit(":", 3)
+    if len(parts) != 4:
+        return None
+    _host, pid, _token, scope = parts
+    ours = owner_scope()
+    if ours is None or scope != ours or not pid.isdigit():
+        return None
+    return int(pid)
 
 
 def _pid_alive(pid: int) -> bool:

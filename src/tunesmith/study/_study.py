@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from tunesmith._heartbeat import Heartbeat
+from tunesmith._heartbeat import Heartbeat, HeldTrials
 from tunesmith._progress import Progress
 from tunesmith.engine import Detached, Engine, StudyHistory, objective_work, outcome_of
 from tunesmith.exceptions import (
@@ -119,7 +119,7 @@ class Study:
         self._candidates: Sequence[Mapping[str, Any]] | None = None
         self._candidates_ready = False
         self._cursor = 0
-        self._held: set[int] = set()  # running trials this process owns
+        self._held: set[int] = HeldTrials()  # running trials this process owns
         self._heartbeat: Heartbeat | None = None
         self._released = False
         self._next_scan = 0.0
