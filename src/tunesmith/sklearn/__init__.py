@@ -18,6 +18,7 @@ from tunesmith.sklearn._discovery import (
     probe_space,
 )
 from tunesmith.sklearn._grid import GridSearchCV
+from tunesmith.sklearn._halving_searches import HalvingGridSearchCV, HalvingRandomSearchCV
 from tunesmith.sklearn._model_based import SobolSearchCV, TPESearchCV
 from tunesmith.sklearn._random import RandomizedSearchCV
 from tunesmith.sklearn._search import BaseSearchCV, SkippedCandidatesWarning
@@ -25,6 +26,8 @@ from tunesmith.sklearn._search import BaseSearchCV, SkippedCandidatesWarning
 __all__ = [
     "BaseSearchCV",
     "GridSearchCV",
+    "HalvingGridSearchCV",
+    "HalvingRandomSearchCV",
     "InvalidReport",
     "RandomizedSearchCV",
     "SkippedCandidatesWarning",
