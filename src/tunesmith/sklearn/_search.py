@@ -55,6 +55,9 @@ __all__ = ["BaseSearchCV", "SkippedCandidatesWarning"]
 
 logger = logging.getLogger("tunesmith.sklearn")
 
+# scikit-learn 1.7 (its PR #30743) began forwarding sample_weight to the scorer.
+_WEIGHTS_SCORES = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) >= (1, 7)
+
 
 class SkippedCandidatesWarning(FitFailedWarning):
     """Candidates were skipped as invalid: scikit-learn would have fitted them, and failed.
@@ -456,11 +459,10 @@ class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, CallbackSupportMixin, 
         params = dict(params)
         groups = params.pop("groups", None)
         score_params = {}
-        # scikit-learn >= 1.9 also weights the scores with sample_weight when the
-        # scorer takes it, and warns for each scorer that does not.
-        if params.get("sample_weight") is not None and _accepts_sample_weight(
-            self, scorer, scorer_dict
-        ):
+        # scikit-learn >= 1.7 also weights the scores with sample_weight when the
+        # scorer takes it, and warns for each scorer that does not; 1.6 scores unweighted.
+        if (params.get("sample_weight") is not None and _WEIGHTS_SCORES
+                and _accepts_sample_weight(self, scorer, scorer_dict)):
             score_params["sample_weight"] = params["sample_weight"]
         return params, {"groups": groups}, score_params
 
