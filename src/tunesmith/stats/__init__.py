@@ -1,10 +1,36 @@
 """Statistics for cross-validated searches: is the best really better?
 
 ``compare_folds`` is Nadeau and Bengio's corrected resampled t-test on paired fold
-scores. Pure numpy and scipy over ``tunesmith.records``: every front end (the drop-ins,
-the study, the CLI, reports) uses the same tests.
+scores; ``verdict`` (from stored trials) and ``assess`` (from fold scores) compare the
+best with the default model and the runners-up and return a ``SearchVerdict`` whose
+``lines()`` say it in words; ``bootstrap_intervals`` gives held-out scores their
+intervals. Pure numpy and scipy over ``tunesmith.records``: every front end (the
+drop-ins, the study, the CLI, reports) uses the same tests.
 """
 
+from tunesmith.stats._bootstrap import Interval, bootstrap_intervals
+from tunesmith.stats._simplest import SimplicityRule
 from tunesmith.stats._ttest import FoldComparison, compare_folds, fold_differences
+from tunesmith.stats._verdict import (
+    Contender,
+    HeldOut,
+    SearchVerdict,
+    assess,
+    fold_scores,
+    verdict,
+)
 
-__all__ = ["FoldComparison", "compare_folds", "fold_differences"]
+__all__ = [
+    "Contender",
+    "FoldComparison",
+    "HeldOut",
+    "Interval",
+    "SearchVerdict",
+    "SimplicityRule",
+    "assess",
+    "bootstrap_intervals",
+    "compare_folds",
+    "fold_differences",
+    "fold_scores",
+    "verdict",
+]
