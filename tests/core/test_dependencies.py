@@ -24,6 +24,8 @@ SOURCE = ROOT / "src" / "tunesmith"
 OPTIONAL = {
     "cloudpickle": "executors fall back to pickle",
     "tomli": "only on Python 3.10, declared with a marker",
+    "matplotlib": "the plots extra: tunesmith.report imports it on use, or names the extra",
+    "plotly": "the plots extra: tunesmith.report imports it on use, or names the extra",
 }
 
 
