@@ -1,0 +1,212 @@
+/* A study's page: live summary (polled every second through the change sequence),
+ * the verdict, the report's plots (redrawn at most every five seconds while the
+ * study runs), and the trials table sorted, filtered and paged by the server. */
+"use strict";
+
+(() => {
+  const {h, fill, num, params, seconds, time, json, every, badge, counts, STATES} = TS;
+  const sid = Number(location.pathname.split("/")[2]);
+  const api = "/api/studies/" + sid;
+  const PLOT_EVERY_MS = 5000;
+  const VERDICT_EVERY_MS = 15000;
+  const table = {sort: "number", order: "asc", offset: 0, limit: 50, total: 0};
+  let seq = null;
+  let plotted = {seq: null, at: 0, busy: false};
+  let verdictAt = 0;
+  let tableBusy = false;
+
+  // -- the study ---------------------------------------------------------------------
+
+  async function loadStudy() {
+    const s = await json(api);
+    document.title = TS.show(s.name) + " · tunesmith";
+    fill(document.getElementById("name"), s.name);
+    fill(document.getElementById("crumb"), s.name);
+    fill(document.getElementById("direction"), s.direction);
+    renderVerdict(s.verdict);
+    renderAttrs(s.attrs);
+    verdictAt = Date.now();
+  }
+
+  function renderVerdict(v) {
+    const el = document.getElementById("verdict");
+    if (!v) {
+      fill(el, h("p", {class: "muted"}, "No verdict: no complete trial has fold scores " +
+                                        "(a study that is not cross-validated)."));
+      return;
+    }
+    fill(el, v.lines.map((line) => h("p", {}, line)),
+         h("p", {class: "muted"}, "(the best compared with the " + (v.compared - 1) +
+                                  " next best trials)"));
+  }
+
+  function renderAttrs(attrs) {
+    const keys = Object.keys(attrs).sort();
+    const el = document.getElementById("attrs");
+    if (!keys.length) { fill(el, h("p", {class: "muted"}, "No attributes.")); return; }
+    fill(el, h("dl", {class: "kv"}, keys.map((k) => [
+      h("dt", {}, k),
+      h("dd", {}, typeof attrs[k] === "object" && attrs[k] !== null
+        ? h("pre", {}, JSON.stringify(attrs[k], null, 2)) : TS.param(attrs[k])),
+    ])));
+  }
+
+  function renderStatus(st) {
+    fill(document.getElementById("n-trials"), String(st.n_trials));
+    fill(document.getElementById("status"), badge(st.status));
+    fill(document.getElementById("counts"), counts(st.counts));
+    const best = document.getElementById("best");
+    if (st.best) {
+      fill(best, num(st.best.value) + " (trial " + st.best.number + ")");
+      best.href = "/studies/" + sid + "/trials/" + Number(st.best.number);
+    } else {
+      fill(best, "–");
+      best.removeAttribute("href");
+    }
+    const alive = st.workers.filter((w) => w.alive);
+    const workers = document.getElementById("workers");
+    fill(workers, alive.length + " live worker" + (alive.length === 1 ? "" : "s"));
+    workers.title = alive.map((w) => TS.show(w.owner) + ": " + w.running + " running, beat " +
+                                     TS.ago(w.heartbeat_at)).join("\n");
+  }
+
+  async function poll() {
+    const st = await json(api + "/status");
+    renderStatus(st);
+    if (st.seq !== seq) {
+      seq = st.seq;
+      loadTable();
+      if (Date.now() - verdictAt > VERDICT_EVERY_MS) loadStudy();
+    }
+    if (plotted.seq !== seq && !plotted.busy && Date.now() - plotted.at > PLOT_EVERY_MS) {
+      loadPlots();
+    }
+  }
+
+  // -- plots -------------------------------------------------------------------------
+
+  async function loadPlots() {
+    plotted.busy = true;
+    const container = document.getElementById("plots");
+    try {
+      const data = await json(api + "/plots");
+      const drawn = [];
+      for (const entry of data.figures) {
+        let box = document.getElementById("plot-" + entry.key);
+        if (!box) {
+          box = h("div", {class: "plot", id: "plot-" + entry.key, "data-key": entry.key},
+                  h("h3", {}, entry.title), h("div", {class: "body"}));
+          container.append(box);
+        }
+        const body = box.querySelector(".body");
+        if (entry.message) {
+          if (window.Plotly) Plotly.purge(body);
+          fill(body, h("p", {class: "message"}, "Not drawn: " + entry.message));
+          box.dataset.drawn = "message";
+          continue;
+        }
+        if (!body.classList.contains("js-plotly-plot")) body.replaceChildren();
+        const config = {displaylogo: false, responsive: true};
+        drawn.push(Plotly.react(body, entry.figure.data, entry.figure.layout, config)
+          .then(() => { box.dataset.drawn = "figure"; })
+          .catch((error) => {
+            fill(body, h("p", {class: "message error"}, "Could not draw: " + error.message));
+            box.dataset.drawn = "error";
+          }));
+      }
+      await Promise.all(drawn);
+      plotted.seq = data.seq;
+      container.dataset.state = "drawn";
+      container.dataset.seq = String(data.seq);
+    } finally {
+      plotted.at = Date.now();
+      plotted.busy = false;
+    }
+  }
+
+  // -- the trials table --------------------------------------------------------------
+
+  const form = document.getElementById("filters");
+  fill(document.getElementById("state-filter"), STATES.map((s) =>
+    h("label", {}, h("input", {type: "checkbox", name: "state", value: s}), " " + s)));
+
+  function tableUrl() {
+    const q = new URLSearchParams();
+    q.set("sort", table.sort);
+    q.set("order", table.order);
+    q.set("offset", String(table.offset));
+    q.set("limit", String(table.limit));
+    for (const box of form.querySelectorAll("input[name=state]:checked")) q.append("state", box.value);
+    for (const name of ["q", "min", "max"]) {
+      const value = form.elements[name].value.trim();
+      if (value) q.set(name, value);
+    }
+    return api + "/trials?" + q.toString();
+  }
+
+  function steps(s) {
+    if (!s) return "";
+    return s.n + " (step " + s.last_step + ": " + num(s.last_value) + ")";
+  }
+
+  function trialRow(t) {
+    const link = "/studies/" + sid + "/trials/" + Number(t.number);
+    return h("tr", {"data-number": t.number},
+      h("td", {class: "num"}, h("a", {href: link}, String(t.number))),
+      h("td", {}, badge(t.state)),
+      h("td", {class: "num"}, num(t.value)),
+      h("td", {class: "params"}, params(t.params)),
+      h("td", {class: "num"}, seconds(t.duration)),
+      h("td", {}, time(t.started_at)),
+      h("td", {}, steps(t.steps)),
+      h("td", {class: "message"}, t.message ? t.message.split("\n")[0].slice(0, 300) : ""));
+  }
+
+  async function loadTable() {
+    if (tableBusy) return;
+    tableBusy = true;
+    try {
+      const page = await json(tableUrl());
+      table.total = page.total;
+      fill(document.querySelector("#trials tbody"), page.trials.map(trialRow));
+      const first = page.total ? page.offset + 1 : 0;
+      const last = page.offset + page.trials.length;
+      fill(document.getElementById("range"), first + "–" + last + " of " + page.total);
+      for (const th of document.querySelectorAll("#trials th.sortable")) {
+        th.classList.toggle("sorted", th.dataset.sort === table.sort);
+        th.classList.toggle("desc", th.dataset.sort === table.sort && table.order === "desc");
+      }
+    } catch (error) {
+      fill(document.querySelector("#trials tbody"),
+           h("tr", {}, h("td", {colspan: 8, class: "error"}, error.message)));
+    } finally {
+      tableBusy = false;
+    }
+  }
+
+  for (const th of document.querySelectorAll("#trials th.sortable")) {
+    th.addEventListener("click", () => {
+      if (table.sort === th.dataset.sort) table.order = table.order === "asc" ? "desc" : "asc";
+      else { table.sort = th.dataset.sort; table.order = "asc"; }
+      table.offset = 0;
+      loadTable();
+    });
+  }
+  form.addEventListener("input", () => {
+    table.limit = Number(form.elements.limit.value);
+    table.offset = 0;
+    loadTable();
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("pager").addEventListener("click", (event) => {
+    const go = event.target.dataset && event.target.dataset.go;
+    if (!go) return;
+    const lastPage = Math.max(0, Math.ceil(table.total / table.limit) - 1) * table.limit;
+    table.offset = {first: 0, prev: Math.max(0, table.offset - table.limit),
+                    next: Math.min(lastPage, table.offset + table.limit), last: lastPage}[go];
+    loadTable();
+  });
+
+  loadStudy().catch((error) => fill(document.getElementById("name"), error.message));
+  every(1000, poll);
+})();
