@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -11,13 +12,18 @@ from tunesmith.exceptions import InvalidSpaceError
 from tunesmith.records import FrozenTrial
 from tunesmith.space import Categorical, Dimension, Float, Int, encode_value
 
-__all__ = ["Proposer", "Trial"]
+__all__ = ["Judge", "Proposer", "Trial"]
 
 #: Chooses a define-by-run parameter: ``(trial number, name, dimension, params so far)``.
 #: In the study's process it is the study's sampler over the history; in a worker
 #: process, a copy of the sampler that sees no history (a parameter the study did not
 #: know when the trial was asked has no history to learn from anyway).
 Proposer = Callable[[int, str, Dimension, dict[str, Any]], Any]
+
+#: Asks the study's pruner about a trial: ``(trial id, number, {step: value} reported
+#: in this run) -> prune?``. In the study's process it reads the study's history; in a
+#: worker process it asks the study's process over the prune channel.
+Judge = Callable[[int, int, dict[int, float]], bool]
 
 
 class Trial:
@@ -44,6 +50,7 @@ class Trial:
         propose: Proposer,
         report: Callable[[int, int, float], None] | None = None,
         presampled: Mapping[str, tuple[Any, Dimension]] | None = None,
+        judge: Judge | None = None,
     ) -> None:
         self._record = record
         self._params: dict[str, Any] = dict(params)
@@ -53,6 +60,10 @@ class Trial:
         # None in a worker process: reports are kept and stored when the trial is told.
         self._report = report
         self._intermediate: dict[int, float] = {}
+        # Every value reported in this run, wherever it went: what the pruner judges,
+        # and a pruned trial's last value. (A trial re-run after a crash starts afresh.)
+        self._reported: dict[int, float] = {}
+        self._judge = judge  # None: no pruner, never prune
         # Values chosen jointly when the trial was asked, for define-by-run parameters
         # the study already knows: used when the objective asks for the same dimension.
         self._presampled: dict[str, tuple[Any, Dimension]] = dict(presampled or {})
@@ -129,26 +140,67 @@ class Trial:
     # -- reporting ------------------------------------------------------------------
 
     def report(self, value: builtins.float, step: builtins.int) -> None:
-        """Record an intermediate value (e.g. validation loss after an epoch)."""
+        """Record an intermediate value (e.g. validation loss after an epoch).
+
+        Steps are integers (epochs, iterations, resources); a step reported again
+        replaces its value. A NaN or infinite value is ignored: it is no evidence a
+        pruner can use.
+        """
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+            raise TypeError(f"step must be an integer (an epoch, an iteration), got {step!r}")
         value = builtins.float(value)
         if not math.isfinite(value):
-            return  # a NaN step is not evidence a pruner can use
+            return
+        step = builtins.int(step)
+        self._reported[step] = value
         if self._report is not None:
-            self._report(self.trial_id, builtins.int(step), value)
+            self._report(self.trial_id, step, value)
         else:
-            self._intermediate[builtins.int(step)] = value
+            self._intermediate[step] = value
 
     @property
     def intermediate(self) -> dict[builtins.int, builtins.float]:
         """Values reported and not yet stored (in a worker process: all of them)."""
         return dict(self._intermediate)
 
-    def should_prune(self) -> bool:
-        """Whether the study's pruner asks to stop this trial now.
+    @property
+    def reported(self) -> dict[builtins.int, builtins.float]:
+        """Every value reported in this run, by step (stored or not)."""
+        return dict(self._reported)
 
-        No pruner ships yet, so this is False; objectives can already call it.
+    @property
+    def last_report(self) -> tuple[builtins.int, builtins.float] | None:
+        """The latest step reported and its value; None before the first report."""
+        if not self._reported:
+            return None
+        step = max(self._reported)
+        return step, self._reported[step]
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner asks to stop this trial now; ask after each report.
+
+        The pruner judges the values this trial reported against the study's trials
+        (see :mod:`tunesmith.pruners`). If True, raise :class:`~tunesmith.TrialPruned`:
+        the trial is recorded PRUNED with its last reported value. Without a pruner, or
+        before the first report, False.
+
+        >>> import tunesmith
+        >>> study = tunesmith.Study(pruner=tunesmith.MedianPruner(n_startup_trials=1))
+        >>> def objective(trial):
+        ...     slope = trial.float("slope", 0.1, 1.0)
+        ...     for epoch in range(1, 4):
+        ...         trial.report(slope / epoch, epoch)
+        ...         if trial.should_prune():
+        ...             raise tunesmith.TrialPruned()
+        ...     return slope / 3
+        >>> study.optimize(objective, n_trials=10)
+        >>> pruned = [t for t in study.trials if t.state is tunesmith.TrialState.PRUNED]
+        >>> all(t.value == t.intermediate[max(t.intermediate)] for t in pruned)
+        True
         """
-        return False
+        if self._judge is None or not self._reported:
+            return False
+        return bool(self._judge(self.trial_id, self.number, dict(self._reported)))
 
     def set_attr(self, key: str, value: Any) -> None:
         """Attach a JSON-serialisable attribute, stored with the trial.

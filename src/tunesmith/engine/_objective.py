@@ -5,8 +5,11 @@ parameters come from the study's sampler over the whole history, reports go stra
 to storage. In a worker process it gets a trial rebuilt from what the ask decided
 (the candidate's or sampler's point, and the define-by-run parameters the study
 already knew, chosen jointly); anything new is drawn by a copy of the sampler that
-sees no history, and reports travel back with the result. Either way the outcome is a
-:class:`~tunesmith.engine.Verdict`, so the study records it the same way.
+sees no history, and reports travel back with the result, or, when the study has a
+pruner, go to the study's process as they happen over the prune channel
+(``_channel``), which also answers ``trial.should_prune()``. Either way the outcome is
+a :class:`~tunesmith.engine.Verdict`, so the study records it the same way; a pruned
+trial's value is its last report.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from tunesmith.engine._channel import PruneChannel, PruneClient
 from tunesmith.engine._loop import TrialWork, Verdict
 from tunesmith.exceptions import InvalidSpaceError, TrialPruned
 from tunesmith.executors import Outcome
@@ -43,14 +47,17 @@ class Detached:
 
     def __init__(self, record: FrozenTrial, params: dict[str, Any],
                  dimensions: dict[str, Dimension],
-                 presampled: dict[str, tuple[Any, Dimension]], sampler: Sampler) -> None:
+                 presampled: dict[str, tuple[Any, Dimension]], sampler: Sampler,
+                 channel: PruneChannel | None = None) -> None:
         self.record = record
         self.params = params
         self.dimensions = dimensions
         self.presampled = presampled
         self.sampler = sampler
+        self.channel = channel  # the study's pruner, reached from a worker; None: no pruner
 
-    def trial(self) -> Trial:
+    def trial(self, client: PruneClient | None = None) -> Trial:
+        """The trial, its reports and prune questions going through ``client`` if given."""
         sampler = self.sampler
 
         def propose(number: int, name: str, dimension: Dimension,
@@ -58,7 +65,9 @@ class Detached:
             return sampler.propose_one(name, dimension, [], number, params)
 
         return Trial(self.record, self.params, self.dimensions, propose=propose,
-                     presampled=self.presampled)
+                     presampled=self.presampled,
+                     report=None if client is None else client.report,
+                     judge=None if client is None else client.should_prune)
 
 
 def run_objective(objective: Objective, trial: Trial | Detached,
@@ -69,7 +78,17 @@ def run_objective(objective: Objective, trial: Trial | Detached,
     redefined) is a programming error, not a result: it is raised after the trial is
     recorded as failed, whatever ``raise_errors`` says.
     """
-    live = trial.trial() if isinstance(trial, Detached) else trial
+    channel = trial.channel if isinstance(trial, Detached) else None
+    client = None if channel is None else channel.connect()
+    try:
+        live = trial.trial(client) if isinstance(trial, Detached) else trial
+        return _run(objective, live, raise_errors)
+    finally:
+        if client is not None:
+            client.close()  # returns once the study has stored every report
+
+
+def _run(objective: Objective, live: Trial, raise_errors: bool) -> Verdict:
     try:
         value = objective(live)
     except TrialPruned as exc:
@@ -107,6 +126,9 @@ def _verdict(trial: Trial, *, value: Any = None, state: TrialState | None = None
              message: str | None = None, raise_after: BaseException | None = None) -> Verdict:
     params, dimensions = trial._unsaved()
     attrs = trial.attrs
+    last = trial.last_report
+    if state is TrialState.PRUNED and value is None and last is not None:
+        value = last[1]  # a pruned trial keeps its last reported value
     return Verdict(
         value=value if isinstance(value, numbers.Real) or value is None else _describe(value),
         state=state, message=message, attrs=attrs or None, params=params or None,

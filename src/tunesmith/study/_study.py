@@ -20,6 +20,7 @@ from tunesmith.exceptions import (
     StudyMismatchError,
 )
 from tunesmith.executors import Executor, make_executor
+from tunesmith.pruners import Pruner, make_pruner
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState, best_trial
 from tunesmith.samplers import Sampler, make_sampler
 from tunesmith.space import Dimension, Space, SpaceUnion, to_space
@@ -33,6 +34,7 @@ from tunesmith.study._identity import (
     stored_settings,
 )
 from tunesmith.study._owners import RELEASED, is_abandoned, new_owner
+from tunesmith.study._pruning import Pruning, last_value
 from tunesmith.trial import Trial
 
 __all__ = ["Study"]
@@ -57,6 +59,7 @@ class Study:
     name : the study's name in storage; generated when None.
     load_if_exists : continue the stored study of that name instead of failing.
     seed : seeds the sampler when it is given by name (an integer in [0, 2**32 - 1]).
+    pruner : a Pruner, a name (``"median"``, ``"asha"``, ``"hyperband"``) or None.
     stale_after : seconds without a heartbeat after which another host's running
         trial counts as abandoned (a dead process on this host is noticed at once).
     heartbeat_interval : seconds between heartbeats; below ``stale_after``.
@@ -80,6 +83,7 @@ class Study:
         seed: int | None = None,
         stale_after: float = 120.0,
         heartbeat_interval: float = 10.0,
+        pruner: Pruner | str | None = None,
     ) -> None:
         check_seed(seed)
         self.stale_after, self.heartbeat_interval = check_timing(stale_after,
@@ -116,6 +120,8 @@ class Study:
         )
         check_matches_stored(self.storage, self.study_id, self.name, self.direction, attrs)
         self._history = StudyHistory(self.storage, self.study_id)
+        self.pruner = make_pruner(pruner, seed=seed)
+        self._pruning = Pruning(self.pruner, self.storage, self.study_id, self.direction)
         self._candidates: Sequence[Mapping[str, Any]] | None = None
         self._candidates_ready = False
         self._cursor = 0
@@ -198,6 +204,8 @@ class Study:
         live = trial if isinstance(trial, Trial) else None
         trial_id = trial.trial_id if isinstance(trial, Trial) else self._trial_id_of(trial)
         final_state, final_value, final_message = outcome_of(value, state, message)
+        if final_state is TrialState.PRUNED and final_value is None:
+            final_value = last_value(live, self.storage, trial_id)  # stopped where it was
         all_attrs = {**(live.attrs if live else {}), **(attrs or {})}
         all_params, all_dims = live._unsaved() if live else ({}, {})
         all_params.update(params or {})
@@ -223,7 +231,7 @@ class Study:
                 old, state=final_state, value=final_value, message=final_message,
                 params={**old.params, **all_params}, attrs={**old.attrs, **all_attrs},
                 dimensions={**old.dimensions, **all_dims},
-                intermediate={**old.intermediate, **reported},
+                intermediate={**old.intermediate, **live.reported, **reported},
                 folds=tuple(folds) if folds else old.folds,
                 finished_at=datetime.now(timezone.utc))
         else:
@@ -292,6 +300,7 @@ class Study:
                                 callbacks=callbacks)
                 finished = engine.run(plan, max_trials=budget, timeout=timeout)
         finally:
+            self._pruning.stop()
             if executor is None:
                 runner.shutdown()
         if finished and self._count(TrialState.FAILED) - failed_before == finished:
@@ -350,18 +359,16 @@ class Study:
         history = self._history.trials(refresh=False) if self.sampler.uses_history else []
         return self.sampler.propose_one(name, dimension, history, number, params)
 
-    def _report(self, trial_id: int, step: int, value: float) -> None:
-        self.storage.report(trial_id, step, value)
-
     def _trial(self, record: FrozenTrial, params: Mapping[str, Any],
                presampled: Mapping[str, tuple[Any, Dimension]] | None = None) -> Trial:
         return Trial(record, params, self._dimensions_for(params), propose=self._propose_one,
-                     report=self._report, presampled=presampled)
+                     report=self._pruning.report, presampled=presampled,
+                     judge=self._pruning.judge if self._pruning.active else None)
 
     def _detach(self, trial: Trial) -> Detached:
         """What a worker process needs to run this trial (no study, no storage)."""
         return Detached(trial._record, trial.params, trial.dimensions,
-                        dict(trial._presampled), self.sampler)
+                        dict(trial._presampled), self.sampler, self._pruning.channel())
 
     def _candidate_list(self) -> Sequence[Mapping[str, Any]] | None:
         if not self._candidates_ready:

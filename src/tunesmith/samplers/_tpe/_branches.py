@@ -22,7 +22,7 @@ import numpy as np
 
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
-from tunesmith.samplers._tpe._split import good_group, n_good
+from tunesmith.samplers._tpe._split import good_with_pruned
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator
 
 __all__ = ["Branch", "Memo", "TreeDensity", "thin", "tree_densities"]
@@ -205,16 +205,14 @@ def tree_densities(
     rows = state.rows(sub, row_ids)
     running = view.kind[in_sub] == Kind.RUNNING
     ok = view.kind[in_sub] == Kind.OK
+    pruned = view.kind[in_sub] == Kind.PRUNED
     loss = view.loss[in_sub] * sign
+    step = view.step[in_sub]
     l_branches, g_branches = [], []
     for b, (cols_num, cols_cat) in enumerate(enc.branches):
         active = (~np.isnan(rows.num[:, cols_num[0]]) if len(cols_num)
                   else rows.cat[:, cols_cat[0]] >= 0)
-        scored = active & ok
-        b_good = np.zeros(len(active), dtype=bool)
-        if scored.any():
-            k = n_good(int(scored.sum()), gamma, max_good)
-            b_good[scored] = good_group(loss[scored], k)
+        b_good = good_with_pruned(loss, step, active & ok, active & pruned, gamma, max_good)
         bad_here = active & ~b_good
         index, weights = thin(row_ids[bad_here], _MAX_BRANCH_ROWS, keep=running[bad_here])
         l_branches.append(branch(b, "l", row_ids[b_good], None))

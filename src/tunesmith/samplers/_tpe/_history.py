@@ -22,12 +22,15 @@ from tunesmith.space import Space, SpaceUnion
 
 __all__ = ["EncodedHistory", "Kind", "View"]
 
+#: One trial's column: subspace, row, kind, loss, number, step.
+Entry = tuple[int, int, int, float, int, int]
+
 
 class Kind(enum.IntEnum):
     """What a trial tells the model."""
 
     OK = 0  # a finished value: ranked into good or bad
-    PRUNED = 1  # evaluated, stopped early for being poor: bad, but feasible
+    PRUNED = 1  # stopped early: ranked below complete trials, by how far it got (_split)
     FAILED = 2  # failed or skipped (invalid combination): bad and infeasible
     RUNNING = 3  # in flight: counted as bad ("constant liar") so workers spread out
 
@@ -42,13 +45,15 @@ _KIND = {
 
 @dataclass(frozen=True)
 class View:
-    """The usable trials of one ask: subspace, row, kind, loss and number of each."""
+    """The usable trials of one ask: subspace, row, kind, loss, number and step of each."""
 
     sub: np.ndarray
     row: np.ndarray
     kind: np.ndarray
-    loss: np.ndarray  # value times the direction's sign: smaller is better; NaN if not OK
+    # The value (a pruned trial's: its last report); NaN for running, failed, skipped.
+    loss: np.ndarray
     number: np.ndarray
+    step: np.ndarray  # a pruned trial's last step (-1 without reports); -1 for the others
 
     def __len__(self) -> int:
         return len(self.sub)
@@ -77,13 +82,13 @@ class _RowStore:
 
 
 class _Columns:
-    """Growable arrays of (subspace, row, kind, loss, number), one entry per trial."""
+    """Growable arrays of (subspace, row, kind, loss, number, step), one entry per trial."""
 
     def __init__(self) -> None:
-        self.data = np.empty((5, 256))
+        self.data = np.empty((6, 256))
         self.size = 0
 
-    def append(self, entry: tuple[int, int, int, float, int]) -> None:
+    def append(self, entry: Entry) -> None:
         if self.size == self.data.shape[1]:
             self.data = np.concatenate([self.data, np.empty_like(self.data)], axis=1)
         self.data[:, self.size] = entry
@@ -150,12 +155,12 @@ class EncodedHistory:
         data = np.concatenate(
             [self._prefix.data[:, : self._prefix.size], tail.data[:, : tail.size]], axis=1
         )
-        ints = data[[0, 1, 2, 4]].astype(np.int64)
-        return View(ints[0], ints[1], ints[2], data[3], ints[3])
+        ints = data[[0, 1, 2, 4, 5]].astype(np.int64)
+        return View(ints[0], ints[1], ints[2], data[3], ints[3], ints[4])
 
     def _entry(
         self, trial: FrozenTrial, pending: Mapping[int, Mapping[str, Any]]
-    ) -> tuple[int, int, int, float, int] | None:
+    ) -> Entry | None:
         key = _key(trial)
         if key in self._known:
             place = self._known[key]
@@ -170,9 +175,15 @@ class EncodedHistory:
         if trial.state is TrialState.COMPLETE:
             value = trial.value
             if value is None or not math.isfinite(value):
-                return place[0], place[1], Kind.FAILED, math.nan, trial.number
-            return place[0], place[1], Kind.OK, float(value), trial.number
-        return place[0], place[1], _KIND[trial.state], math.nan, trial.number
+                return place[0], place[1], Kind.FAILED, math.nan, trial.number, -1
+            return place[0], place[1], Kind.OK, float(value), trial.number, -1
+        if trial.state is TrialState.PRUNED:
+            step = max(trial.intermediate) if trial.intermediate else -1
+            value = trial.value if trial.value is not None or step < 0 else (
+                trial.intermediate[step])  # stored before pruned trials kept their value
+            loss = float(value) if value is not None and math.isfinite(value) else math.nan
+            return place[0], place[1], Kind.PRUNED, loss, trial.number, step
+        return place[0], place[1], _KIND[trial.state], math.nan, trial.number, -1
 
     def _add(self, params: Mapping[str, Any]) -> tuple[int, int] | None:
         sub = self.subspace_of(params)

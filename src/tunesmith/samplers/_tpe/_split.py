@@ -10,6 +10,12 @@ of them is good, rather than the earliest of them (an order that says nothing ab
 the points). Ties at the best value itself are different (:func:`good_group`): a few
 are a local optimum and all good; a tie group of ``PLATEAU_SHARE`` of the trials or
 more is a plateau, left out of the good group, and TPE explores (``_plateau``).
+
+Pruned trials are evidence too (:func:`good_with_pruned`): stopped early, they rank
+below every complete trial, among themselves by how far they got, then by their last
+value (a trial that survived more rungs beat more rivals). The good group is the best
+``gamma`` share of complete and pruned trials together, so under aggressive pruning,
+where few trials complete, TPE still learns where the promising ones were.
 """
 
 from __future__ import annotations
@@ -18,7 +24,15 @@ import math
 
 import numpy as np
 
-__all__ = ["PLATEAU_SHARE", "good_group", "is_plateau", "n_good", "split_good", "tied_best"]
+__all__ = [
+    "PLATEAU_SHARE",
+    "good_group",
+    "good_with_pruned",
+    "is_plateau",
+    "n_good",
+    "split_good",
+    "tied_best",
+]
 
 #: Trials tied for the best make a plateau from this share of the complete trials on.
 PLATEAU_SHARE = 1 / 3
@@ -100,3 +114,35 @@ def good_group(loss: np.ndarray, k: int) -> np.ndarray:
     if tied is not None and not is_plateau(tied):
         return tied
     return split_good(loss, k)
+
+
+def good_with_pruned(loss: np.ndarray, step: np.ndarray, ok: np.ndarray, pruned: np.ndarray,
+                     gamma: float, max_good: int) -> np.ndarray:
+    """The good group over complete (``ok``) and pruned trials: a mask over all of them.
+
+    ``loss`` is signed (smaller is better; a pruned trial's is its last value) and
+    ``step`` a pruned trial's last step. The group holds ``n_good`` of the complete and
+    ranked pruned trials together: complete trials first (:func:`good_group` among
+    them), then pruned ones by step (later first), then by loss. A pruned trial without
+    a value is never good. Without pruned trials this is :func:`good_group`.
+
+    >>> loss = np.array([0.3, 0.5, 0.1, 0.2, 0.4])
+    >>> step = np.array([-1, -1, 3, 9, 9])
+    >>> ok = np.array([True, True, False, False, False])
+    >>> good_with_pruned(loss, step, ok, ~ok, 0.8, 25).tolist()  # 4 good: 2 ok, step 9's
+    [True, True, False, True, True]
+    >>> good_with_pruned(loss, step, ok, ~ok, 0.3, 25).tolist()  # 2 good: the ok ones
+    [True, True, False, False, False]
+    """
+    ranked = pruned & np.isfinite(loss)
+    n_ok = int(ok.sum())
+    k = n_good(n_ok + int(ranked.sum()), gamma, max_good)
+    good = np.zeros(len(loss), dtype=bool)
+    if n_ok:
+        good[ok] = good_group(loss[ok], min(k, n_ok))
+    extra = k - n_ok
+    if extra > 0 and ranked.any():
+        index = np.flatnonzero(ranked)
+        order = np.lexsort((loss[index], -step[index]))  # the last key sorts first
+        good[index[order[:extra]]] = True
+    return good

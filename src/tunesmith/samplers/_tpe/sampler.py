@@ -5,8 +5,9 @@ One ask:
 1. Encode the history (cached per trial, see ``_history``).
 2. Fewer than ``n_startup_trials`` finished trials: a Sobol (or random) point.
 3. Otherwise split the complete trials by value: the best ``gamma`` fraction is
-   "good" and fits ``l(x)``; the rest, with pruned, failed, skipped and still
-   running trials, is "bad" and fits ``g(x)`` (``parzen``). When more trials tie
+   "good" and fits ``l(x)``; pruned trials rank below complete ones, by the step
+   they reached (``_split``); the rest, with failed, skipped and still running
+   trials, is "bad" and fits ``g(x)`` (``parzen``). When more trials tie
    for the best than the good group holds, all of them are good; when they are a
    large share of the study (a plateau), the ratio has nothing to learn from, and
    TPE explores near the best instead (``_plateau``).
@@ -44,7 +45,7 @@ from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._plateau import plateau_candidates
 from tunesmith.samplers._tpe._seen import Seen
-from tunesmith.samplers._tpe._split import good_group, is_plateau, n_good, tied_best
+from tunesmith.samplers._tpe._split import good_with_pruned, is_plateau, n_good, tied_best
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
 
@@ -205,7 +206,8 @@ class TPESampler(Sampler):
 
     def _in_startup(self, view: View) -> bool:
         finished = int((view.kind != Kind.RUNNING).sum())
-        return finished < self.n_startup_trials or not (view.kind == Kind.OK).any()
+        ranked = (view.kind == Kind.OK) | ((view.kind == Kind.PRUNED) & ~np.isnan(view.loss))
+        return finished < self.n_startup_trials or not ranked.any()
 
     def _startup_point(
         self, space: AnySpace, state: EncodedHistory, view: View, number: int
@@ -233,10 +235,11 @@ class TPESampler(Sampler):
     ) -> dict[str, Any]:
         n_candidates = self.n_candidates if n_candidates is None else n_candidates
         ok = view.kind == Kind.OK
-        good = np.zeros(len(view), dtype=bool)
         k = n_good(int(ok.sum()), self.gamma, self.max_good)
-        loss = view.loss[ok] * _direction_sign(self)
-        good[ok] = good_group(loss, k)
+        signed = view.loss * _direction_sign(self)
+        loss = signed[ok]
+        good = good_with_pruned(signed, view.step, ok, view.kind == Kind.PRUNED, self.gamma,
+                                self.max_good)
         check_failures = self.avoid_failures and bool((view.kind == Kind.FAILED).any())
         tied = tied_best(loss, k)
         if tied is not None and is_plateau(tied) and len(state.spaces) == 1:
