@@ -41,6 +41,9 @@ __all__ = [
     "slice_figure",
 ]
 
+#: Optional packages the examples here need (tests/core/test_doctests.py skips without).
+__doctest_requires__ = ("plotly",)
+
 _TEMPLATE = "plotly_white"
 _COLORSCALE = "Viridis"
 _SLICES_PER_ROW = 4
@@ -62,8 +65,8 @@ def history_figure(trials: Sequence[FrozenTrial], direction: Direction | str) ->
     >>> from tunesmith.records import FrozenTrial, TrialState
     >>> trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=v)
     ...           for n, v in enumerate([0.7, 0.9, 0.8])]
-    >>> fig = history_figure(trials, "maximize")  # doctest: +SKIP
-    >>> list(fig.data[1].y)  # doctest: +SKIP
+    >>> fig = history_figure(trials, "maximize")
+    >>> fig.data[1].y.tolist()
     [0.7, 0.9, 0.9]
     """
     go = _go("the history plot")

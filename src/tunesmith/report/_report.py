@@ -73,14 +73,27 @@ class Report:
     # -- what it says ---------------------------------------------------------------
 
     def verdict_lines(self) -> list[str]:
-        """The verdict's sentences (empty when no verdict was given)."""
+        """The verdict's sentences: the one given, else :func:`tunesmith.stats.verdict`
+        of the trials (against ``default`` when given) when any has fold scores."""
         if self._verdict is None:
-            return []
+            self._verdict = self._computed_verdict()
         if isinstance(self._verdict, str):
             return [self._verdict]
         if hasattr(self._verdict, "lines"):
             return [str(line) for line in self._verdict.lines()]
         return [str(line) for line in self._verdict]
+
+    def _computed_verdict(self) -> Verdict | list[str]:
+        from tunesmith.stats import verdict
+
+        best = ranked(self.trials, self.direction)
+        metric = fold_metric(best)
+        if self.best is None or metric is None:
+            return []  # nothing to test: the report says so where the verdict goes
+        try:
+            return verdict(self.trials, self.direction, default=self.default, metric=metric)
+        except ValueError as exc:
+            return [f"no verdict: {exc}"]
 
     @cached_property
     def importance(self) -> dict[str | tuple[str, str], float] | None:
@@ -187,8 +200,8 @@ class Report:
         verdict = self.verdict_lines()
         sections.append(_html.Section("Verdict", (
             f'<div class="verdict">{_html.esc(chr(10).join(verdict))}</div>' if verdict else
-            '<p class="note">No verdict: the statistics against the default model were not '
-            "computed for this report.</p>"), "verdict"))
+            '<p class="note">No verdict: the trials have no fold scores to compare (a '
+            "cross-validated search has them).</p>"), "verdict"))
         if self.best is not None:
             rows = [[k, _param(v)] for k, v in self.best.params.items()]
             sections.append(_html.Section(

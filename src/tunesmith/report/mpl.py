@@ -8,8 +8,8 @@ global state), ready for ``fig.savefig("history.png")``. matplotlib is optional
 >>> from tunesmith.records import FrozenTrial, TrialState
 >>> trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=v, params={"x": v})
 ...           for n, v in enumerate([3.0, 1.0, 2.0])]
->>> fig = history_figure(trials, "minimize")  # doctest: +SKIP
->>> fig.axes[0].lines[0].get_ydata().tolist()  # doctest: +SKIP
+>>> fig = history_figure(trials, "minimize")
+>>> fig.axes[0].lines[0].get_ydata().tolist()
 [3.0, 1.0, 1.0]
 """
 
@@ -46,6 +46,9 @@ __all__ = [
     "parallel_figure",
     "slice_figure",
 ]
+
+#: Optional packages the examples here need (tests/core/test_doctests.py skips without).
+__doctest_requires__ = ("matplotlib",)
 
 _CMAP = "viridis"
 _SLICES_PER_ROW = 4

@@ -36,6 +36,7 @@ from sklearn.utils.validation import _check_method_params
 from tunesmith._progress import Progress
 from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import make_executor
+from tunesmith.report._mixin import SearchReportMixin
 from tunesmith.samplers import ListSampler
 from tunesmith.sklearn import _fingerprint
 from tunesmith.sklearn._batches import CandidateBatches
@@ -81,8 +82,8 @@ class SearchOutcome(NamedTuple):
     results: dict[str, Any] | None = None
 
 
-class BaseSearchCV(FittedSearchMixin, MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator,
-                   metaclass=abc.ABCMeta):
+class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
+                   CallbackSupportMixin, BaseEstimator, metaclass=abc.ABCMeta):
     """Cross-validated search, run as a study: scikit-learn's ``BaseSearchCV``.
 
     As in scikit-learn, a search is defined by ``_run_search(self,

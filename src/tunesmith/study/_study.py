@@ -22,6 +22,7 @@ from tunesmith.exceptions import (
 from tunesmith.executors import Executor, make_executor
 from tunesmith.pruners import Pruner, make_pruner
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState, best_trial
+from tunesmith.report._mixin import StudyReportMixin
 from tunesmith.samplers import Sampler, make_sampler
 from tunesmith.space import Dimension, Space, SpaceUnion, to_space
 from tunesmith.storage import Storage, open_storage
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 
 
-class Study:
+class Study(StudyReportMixin):
     """One search: a space, a sampler, a direction and a stored list of trials.
 
     Parameters
