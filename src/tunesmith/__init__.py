@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # what the lazy names resolve to, for type checkers and edito
     from tunesmith.records import Direction, FrozenTrial, TrialState
     from tunesmith.space import Categorical, Distribution, Float, Int, Space
     from tunesmith.spaces import space_for
-    from tunesmith.study import Study, load_study
+    from tunesmith.study import Study, load_study, run_worker
     from tunesmith.trial import Trial
 
 __version__ = "0.1.0"
@@ -62,6 +62,7 @@ _LAZY = {
     "Trial": "tunesmith.trial",
     "TrialState": "tunesmith.records",
     "load_study": "tunesmith.study",
+    "run_worker": "tunesmith.study",
     "space_for": "tunesmith.spaces",
 }
 
@@ -93,6 +94,7 @@ __all__ = [
     "TunesmithError",
     "__version__",
     "load_study",
+    "run_worker",
     "space_for",
 ]
 

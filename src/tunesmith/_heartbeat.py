@@ -10,8 +10,8 @@ process that holds trials, started on the first beat: it opens the storage itsel
 told about. The study tells it which trials it holds as they change, from the thread that
 asks and tells (the only one that changes them, so it is never blocked when it needs to
 say so). The helper stops as soon as this process dies: its pipe closes, and it also
-watches its parent's PID. A storage that cannot travel to another process falls back to
-a thread.
+watches its parent's PID. A thread in this process beats as well, which covers the
+helper's start and a storage that cannot travel to another process.
 """
 
 from __future__ import annotations
@@ -72,9 +72,9 @@ class HeldTrials(set[int]):
 class Heartbeat:
     """Beats for the trial ids in ``held`` every ``interval`` seconds until :meth:`stop`.
 
-    With a :class:`HeldTrials` and a storage that can be sent to another process (a
-    database URL), the beats come from the helper process; otherwise from a daemon
-    thread that reads ``held`` at each beat.
+    A daemon thread reads ``held`` and beats; with a :class:`HeldTrials` and a storage
+    that can be sent to another process (a database URL), the helper process beats too,
+    and goes on when this process holds the GIL.
 
     >>> from tunesmith.storage import MemoryStorage
     >>> beat = Heartbeat(MemoryStorage(), set(), interval=60.0)
@@ -94,14 +94,15 @@ class Heartbeat:
             if self._key is not None:
                 held._listener = self
                 weakref.finalize(self, _HELPER.close, self._key)
-                return
+        # The thread beats too: it covers the helper's start (an import that a busy
+        # machine makes slow) and any storage that cannot travel.
         self._thread = threading.Thread(target=self._run, name="tunesmith-heartbeat",
                                         daemon=True)
         self._thread.start()
 
     @property
     def in_helper(self) -> bool:
-        """Whether the beats come from the helper process (else from a thread)."""
+        """Whether the helper process beats too (else only the thread)."""
         return self._key is not None
 
     def held_changed(self, held: Iterable[int]) -> None:

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from tunesmith.study._load import load_study
 from tunesmith.study._study import Study
+from tunesmith.study._worker import run_worker
 
-__all__ = ["Study", "load_study"]
+__all__ = ["Study", "load_study", "run_worker"]
