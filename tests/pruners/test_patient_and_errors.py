@@ -68,7 +68,7 @@ def test_patience_asks_the_inner_pruner_only_once_stalled():
     (lambda: SuccessiveHalvingPruner(min_early_stopping_rate=True),
      "min_early_stopping_rate must be an integer >= 0, got True"),
     (lambda: HyperbandPruner(max_resource="max"),
-     "max_resource must be an integer >= 1, got 'max'"),
+     "max_resource must be an integer >= 1, got 'max'; or 'auto'"),
     (lambda: HyperbandPruner(min_resource=4, max_resource=3),
      "max_resource must be an integer >= 4, got 3"),
     (lambda: PatientPruner(None, 0), "patience must be an integer >= 1, got 0"),

@@ -62,7 +62,11 @@ class HyperbandPruner(Pruner):
         self.min_resource = check_int("min_resource", min_resource, 1)
         self.reduction_factor = check_int("reduction_factor", reduction_factor, 2)
         if max_resource != "auto":
-            max_resource = check_int("max_resource", max_resource, self.min_resource)
+            try:
+                max_resource = check_int("max_resource", max_resource, self.min_resource)
+            except ValueError as exc:
+                raise ValueError(f"{exc}; or 'auto' (the last step of the longest complete "
+                                 "trial)") from None
         self.max_resource = max_resource
         self.seed = None if seed is None else check_int("seed", seed, 0)
 
