@@ -8,6 +8,7 @@
     tunesmith trials NAME --format csv   every trial (table, csv, json)
     tunesmith best NAME                  the best parameters
     tunesmith delete NAME --yes          remove a study and its trials
+    tunesmith report NAME --html FILE    verdict, importance and plots (--png DIR)
 
 Where studies live: ``--storage URL``, else ``$TUNESMITH_STORAGE``, else the study
 file's ``storage`` key, else a SQLite file beside the study file (``quickstart.toml``
@@ -416,6 +417,10 @@ def _parser() -> _Parser:
         if name == "delete":
             cmd.add_argument("-y", "--yes", action="store_true", help="do not ask")
         cmd.set_defaults(handler=_study_command(name))
+
+    from tunesmith.cli._report_cmd import add_report_parser
+
+    add_report_parser(sub, common)
     return parser
 
 

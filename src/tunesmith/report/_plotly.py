@@ -167,18 +167,21 @@ def contour_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
                    x: str | None = None, y: str | None = None) -> go.Figure:
     """The value over two parameters (default: the two most important), with the trials.
 
-    When the trials form a grid each cell is the best value of the trials there;
-    otherwise the value is interpolated linearly between the trials.
+    When the trials form a grid, a heatmap: each cell the best value of the trials
+    there; otherwise a contour of the value interpolated linearly between the trials.
     """
     go = _go("the contour plot")
     direction = Direction.parse(direction)
     data = contour_data(trials, direction, x, y)
     fig = go.Figure()
-    fig.add_trace(go.Contour(
-        x=data.grid_x, y=data.grid_y, z=data.z, colorscale=_COLORSCALE,
-        reversescale=direction is Direction.MINIMIZE, connectgaps=False, name="value",
-        colorbar={"title": {"text": "value"}},
-        contours={"coloring": "heatmap", "showlabels": True}))
+    common = {"x": data.grid_x, "y": data.grid_y, "z": data.z, "colorscale": _COLORSCALE,
+              "reversescale": direction is Direction.MINIMIZE, "name": "value",
+              "colorbar": {"title": {"text": "value"}}}
+    if data.interpolated:
+        fig.add_trace(go.Contour(**common, connectgaps=False,
+                                 contours={"coloring": "heatmap", "showlabels": True}))
+    else:  # a grid: each cell as it is, nothing smoothed between tried values
+        fig.add_trace(go.Heatmap(**common, hoverongaps=False))
     fig.add_trace(go.Scatter(x=data.points_x, y=data.points_y, mode="markers", name="trial",
                              marker={"color": "white", "size": 6,
                                      "line": {"color": "black", "width": 1}},

@@ -1,0 +1,91 @@
+"""``tunesmith report NAME``: a stored study's verdict, importance and plots.
+
+Prints the report as text; ``--html FILE`` writes it as one self-contained HTML page
+(plotly inlined: it opens with no network), ``--png DIR`` each plot as a PNG
+(matplotlib). Reads the storage the way the other inspection commands do (SQLite
+read-only), so it is safe while a run is writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tunesmith.cli._config import ConfigError
+
+__all__ = ["add_report_parser"]
+
+
+def add_report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register ``report`` on the ``tunesmith`` command's subparsers."""
+    cmd = sub.add_parser(
+        "report", parents=[common], help="verdict, importance and plots of a study",
+        description="The report of a stored study: the verdict, the best parameters, the "
+                    "top candidates and the importance as text; --html and --png write "
+                    "the plots too (they need: pip install \"tunesmith[plots]\").")
+    cmd.add_argument("name", metavar="NAME", help="the study's name, or its study file")
+    cmd.add_argument("--html", type=Path, default=None, metavar="FILE",
+                     help="write the report as one self-contained HTML file")
+    cmd.add_argument("--png", type=Path, default=None, metavar="DIR",
+                     help="write each plot as a PNG into DIR (made if missing)")
+    cmd.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                     help="candidates in the table and the fold spread (default 10)")
+    cmd.set_defaults(handler=_cmd_report)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _check_outputs(html: Path | None, png: Path | None) -> None:
+    """Refuse what cannot be written before reading the study (one line each)."""
+    from tunesmith.report._optional import PLOTS_EXTRA, has_plotly
+
+    if html is not None:
+        if html.is_dir():
+            raise ConfigError("--html", f"{html} is a folder; name a file such as "
+                                        f"{html / 'report.html'}")
+        if not html.parent.is_dir():
+            raise ConfigError("--html", f"the folder {html.parent} does not exist")
+        if not has_plotly():
+            raise ConfigError("--html", f"the HTML report needs plotly: {PLOTS_EXTRA}")
+    if png is not None:
+        if png.exists() and not png.is_dir():
+            raise ConfigError("--png", f"{png} is a file; --png needs a folder")
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise ConfigError("--png", f"the PNG plots need matplotlib: {PLOTS_EXTRA}")
+
+
+def _cmd_report(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
+    from tunesmith.cli import _study_and_storage
+    from tunesmith.cli._inspect import _study_id
+    from tunesmith.cli._storage import open_for_inspection
+    from tunesmith.cli._text import clean
+    from tunesmith.report import Report
+
+    _check_outputs(args.html, args.png)
+    name, url = _study_and_storage(args)
+    with open_for_inspection(url) as storage:
+        study_id = _study_id(storage, name, url)
+        direction = storage.study_direction(study_id)
+        trials = storage.trials(study_id)
+    report = Report(trials, direction, title=name, top=args.top)
+    if not args.quiet or not (args.html or args.png):
+        for line in report.lines():
+            print(clean(line), file=out.stdout)
+    if args.html is not None:
+        out.info(f"wrote {report.save(args.html)}")
+    if args.png is not None:
+        written = report.save_png(args.png)
+        out.info(f"wrote {len(written)} plots into {args.png}: "
+                 + ", ".join(p.name for p in written))
+    return 0
