@@ -1,0 +1,112 @@
+"""``tunesmith report``: text, --html, --png, and one-line errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tunesmith.cli import main
+
+STUDY = """\
+[data]
+dataset = "iris"
+
+[estimator]
+class = "sklearn.neighbors.KNeighborsClassifier"
+
+[space]
+n_neighbors = [1, 5, 15, 30]
+weights = ["uniform", "distance"]
+
+[search]
+strategy = "grid"
+cv = 3
+scoring = "accuracy"
+"""
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished 8-candidate grid (KNN on iris) in a SQLite file beside its study file."""
+    folder = tmp_path_factory.mktemp("report")
+    path = folder / "knn.toml"
+    path.write_text(STUDY, encoding="utf-8")
+    assert main(["run", str(path), "-q", "--no-progress"]) == 0
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_report_prints_the_text(stored, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("TUNESMITH_STORAGE", raising=False)
+    code, out, err = run(capsys, "report", stored)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "knn: maximize, 8 trials (8 complete)"
+    assert lines[1].startswith("best: trial ")
+    assert any(line.startswith("tied with the best") for line in lines)
+    assert lines[-1].startswith("importance: ")
+    # The same report by name and storage.
+    url = f"sqlite:///{stored.with_suffix('.db')}"
+    code, by_name, _ = run(capsys, "report", "knn", "--storage", url)
+    assert code == 0 and by_name == out
+
+
+def test_report_writes_html_and_pngs(stored, capsys, tmp_path, monkeypatch) -> None:
+    pytest.importorskip("plotly")
+    pytest.importorskip("matplotlib")
+    monkeypatch.delenv("TUNESMITH_STORAGE", raising=False)
+    html, png = tmp_path / "knn.html", tmp_path / "png"
+    code, _, err = run(capsys, "report", stored, "--html", html, "--png", png, "--top", "3")
+    assert code == 0, err
+    text = html.read_text(encoding="utf-8")
+    assert "<title>knn</title>" in text and 'data-plot="fold_spread"' in text
+    assert "Top 3 candidates" in text
+    assert f"wrote {html}" in err
+    assert sorted(p.name for p in png.iterdir()) == sorted(
+        ["history.png", "importance.png", "parallel.png", "slices.png", "contour.png",
+         "fold_spread.png"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--html", "{tmp}/missing/r.html"], "error: --html: the folder {tmp}/missing does not exist"),
+    (["--html", "{tmp}"], "error: --html: {tmp} is a folder; name a file such as"),
+    (["--png", "{file}"], "is a file; --png needs a folder"),
+    (["--top", "0"], "error: argument --top: must be at least 1, got 0"),
+])
+def test_bad_outputs_are_one_line(stored, capsys, tmp_path, monkeypatch, args, message) -> None:
+    monkeypatch.delenv("TUNESMITH_STORAGE", raising=False)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    args = [a.format(tmp=tmp_path, file=afile) for a in args]
+    code, _, err = run(capsys, "report", stored, *args)
+    assert code == 2
+    assert message.format(tmp=tmp_path) in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_unknown_study_is_named(stored, capsys) -> None:
+    url = f"sqlite:///{stored.with_suffix('.db')}"
+    code, _, err = run(capsys, "report", "nope", "--storage", url)
+    assert code == 2
+    assert "no study named 'nope'" in err and "studies there: knn" in err
+
+
+def test_without_plotly_html_names_the_extra_and_text_still_prints(
+        stored, capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("TUNESMITH_STORAGE", raising=False)
+    for module in ("plotly", "plotly.graph_objects", "plotly.offline"):
+        monkeypatch.setitem(sys.modules, module, None)
+    code, _, err = run(capsys, "report", stored, "--html", tmp_path / "r.html")
+    assert code == 2
+    assert err.strip() == ('error: --html: the HTML report needs plotly: '
+                           'pip install "tunesmith[plots]"')
+    code, out, _ = run(capsys, "report", stored)
+    assert code == 0 and out.startswith("knn: maximize")
