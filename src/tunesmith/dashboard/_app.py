@@ -12,14 +12,18 @@ study or trial a 404)::
     /api/studies/{id}/status?since=SEQ         live counts, best, workers (polled)
     /api/studies/{id}/trials?sort=&order=&state=&q=&min=&max=&offset=&limit=
     /api/studies/{id}/trials/{number}          one trial, whole
-    /api/studies/{id}/plots                    the report's figures, as plotly JSON
+    /api/studies/{id}/verdict                  the verdict against the default
+    /api/studies/{id}/plots                    the plots' keys and titles
+    /api/studies/{id}/plots/{key}              one of the report's figures, plotly JSON
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tunesmith.dashboard._plots import study_figures
+from tunesmith.dashboard._plots import PLOTS, figure, importance_of, read_sample
 from tunesmith.dashboard._render import dumps, trial_json
 from tunesmith.dashboard._source import SORT_KEYS, PageQuery, Source, StudyRow, Worker
 from tunesmith.dashboard._verdict import study_verdict
@@ -43,10 +47,14 @@ from tunesmith.storage import Storage
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
+
 STATIC = Path(__file__).parent / "static"
 #: How long the studies page's aggregates are reused while no study changed (the live
 #: workers' heartbeats change without a change in sequence).
 STUDIES_MAX_AGE_S = 10.0
+#: Studies whose outlines are read ahead when the studies page is first shown.
+FOLLOW_AHEAD = 8
 
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
@@ -109,10 +117,10 @@ class _Dashboard:
         with self._lock:
             found = self._watches.get(study_id)
         if found is None:
-            row = self.source.study(study_id)  # StudyNotFoundError if none
+            direction = self.source.storage.study_direction(study_id)  # or StudyNotFound
             with self._lock:
                 found = self._watches.setdefault(
-                    study_id, Watch(self.source, study_id, row.direction))
+                    study_id, Watch(self.source, study_id, direction))
         return found
 
     def studies(self) -> list[StudyRow]:
@@ -120,8 +128,26 @@ class _Dashboard:
         cached = self._studies
         if cached is None or cached[0] != seqs or time.monotonic() - cached[1] > STUDIES_MAX_AGE_S:
             cached = (seqs, time.monotonic(), self.source.studies())
+            if self._studies is None:
+                self.follow_in_background(cached[2])
             self._studies = cached
         return cached[2]
+
+    def follow_in_background(self, rows: list[StudyRow]) -> None:
+        """Read the outlines of the most recently active studies (a second for 100,000
+        trials) while the studies page is read, so that a click on one finds it."""
+        never = datetime.min.replace(tzinfo=timezone.utc)
+        recent = sorted(rows, key=lambda r: r.last_activity or r.created_at or never,
+                        reverse=True)[:FOLLOW_AHEAD]
+
+        def work() -> None:
+            for row in recent:
+                try:
+                    self.watch(row.study_id).refresh()
+                except Exception:  # deleted meanwhile: its page will say so
+                    logger.debug("outline of study %s failed", row.study_id, exc_info=True)
+
+        threading.Thread(target=work, name="tunesmith-dashboard-outlines", daemon=True).start()
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -129,7 +155,7 @@ class _Dashboard:
         return FileResponse(STATIC / "studies.html")
 
     def page_study(self, request: Request) -> Response:
-        self._study_or_404(request)
+        self.prefetch(self._study_or_404(request))
         return FileResponse(STATIC / "study.html")
 
     def page_trial(self, request: Request) -> Response:
@@ -157,12 +183,18 @@ class _Dashboard:
         study_id = request.path_params["study_id"]
         try:
             row = self.source.study(study_id)
-            watch = self.watch(study_id)
         except StudyNotFoundError:
             return _error(404, f"no study with id {study_id}")
         attrs = self.source.storage.study_attrs(study_id)
-        return _JSON({**_study_json(row), "attrs": attrs,
-                      "verdict": watch.cached("verdict", lambda: study_verdict(watch))})
+        return _JSON({**_study_json(row), "attrs": attrs})
+
+    def api_verdict(self, request: Request) -> Response:
+        try:
+            watch = self.watch(request.path_params["study_id"])
+        except StudyNotFoundError as exc:
+            return _error(404, str(exc))
+        watch.refresh()
+        return _JSON({"verdict": watch.cached("verdict", lambda: study_verdict(watch))})
 
     def api_status(self, request: Request) -> Response:
         try:
@@ -198,12 +230,48 @@ class _Dashboard:
 
     def api_plots(self, request: Request) -> Response:
         try:
+            seq = self.watch(request.path_params["study_id"]).refresh()
+        except StudyNotFoundError as exc:
+            return _error(404, str(exc))
+        return _JSON({"seq": seq, "plots": [{"key": k, "title": t} for k, t in PLOTS]})
+
+    def api_plot(self, request: Request) -> Response:
+        key = request.path_params["key"]
+        if key not in dict(PLOTS):
+            return _error(404, f"no plot {key!r}")
+        try:
             watch = self.watch(request.path_params["study_id"])
         except StudyNotFoundError as exc:
             return _error(404, str(exc))
         seq = watch.refresh()
-        figures = watch.cached("plots", lambda: study_figures(watch))
-        return _JSON({"seq": seq, "figures": figures})
+        return _JSON({"seq": seq, **self.plot(watch, key)})
+
+    def plot(self, watch: Watch, key: str) -> dict[str, Any]:
+        """Plot ``key`` of a study, drawn at most every few seconds while it changes."""
+
+        def draw() -> dict[str, Any]:
+            sample = watch.cached("sample", lambda: read_sample(watch))
+            return figure(key, sample, watch.direction, importances=lambda: watch.cached(
+                "importance", lambda: importance_of(sample, watch.direction)))
+
+        result: dict[str, Any] = watch.cached("plot:" + key, draw)
+        return result
+
+    def prefetch(self, study_id: int) -> None:
+        """Start drawing a study's plots while its page loads in the browser (plotly.js
+        alone takes the browser a second or more), so that they are ready when asked."""
+
+        def work() -> None:
+            try:
+                watch = self.watch(study_id)
+                watch.refresh()
+                for key, _title in PLOTS:
+                    self.plot(watch, key)
+            except Exception:  # the page's own requests will say what is wrong
+                logger.debug("prefetch of study %s failed", study_id, exc_info=True)
+
+        threading.Thread(target=work, name=f"tunesmith-dashboard-prefetch-{study_id}",
+                         daemon=True).start()
 
 
 def _study_json(row: StudyRow) -> dict[str, Any]:
@@ -256,6 +324,10 @@ def _number(params: Any, key: str, kind: type) -> Any:
         raise ValueError(f"{key} must be a number, got {text[:40]!r}") from None
 
 
+def _favicon(request: Request) -> Response:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+
 def _plotly_js(request: Request) -> Response:
     import plotly
 
@@ -284,7 +356,10 @@ def create_app(storage: Storage, *, allowed_hosts: Sequence[str] | None = None) 
         Route(f"/api/studies/{sid}/status", board.api_status),
         Route(f"/api/studies/{sid}/trials", board.api_trials),
         Route(f"/api/studies/{sid}/trials/{{number:int}}", board.api_trial),
+        Route(f"/api/studies/{sid}/verdict", board.api_verdict),
         Route(f"/api/studies/{sid}/plots", board.api_plots),
+        Route(f"/api/studies/{sid}/plots/{{key}}", board.api_plot),
+        Route("/favicon.ico", _favicon),
         Route("/static/plotly.min.js", _plotly_js),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

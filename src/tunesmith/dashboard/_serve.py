@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable
 
 from tunesmith.dashboard._app import create_app
+from tunesmith.dashboard._plots import warm_up
 from tunesmith.storage import Storage
 
 __all__ = ["address_of", "allowed_hosts", "bind", "serve"]
@@ -79,6 +81,7 @@ def serve(storage: Storage, *, host: str = "127.0.0.1", port: int = 8080,
         app = create_app(storage, allowed_hosts=allowed_hosts(host))
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
+        threading.Thread(target=warm_up, name="tunesmith-dashboard-warm-up", daemon=True).start()
         if on_ready is not None:
             on_ready(address_of(sock))
         server.run(sockets=[sock])

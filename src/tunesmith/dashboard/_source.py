@@ -262,6 +262,11 @@ class Source:
         return tuple(sorted((Worker.from_row(owner, n, beat) for _sid, owner, n, beat in rows),
                             key=lambda w: w.owner))
 
+    def planned(self, study_id: int) -> int | None:
+        """The number of trials the study file planned (``tunesmith run``), if any."""
+        value = self.storage.study_attrs(study_id).get(PLANNED_ATTR)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
     def seqs(self) -> dict[int, int]:
         """Each study's change sequence number (cheap: one row per study)."""
         s = schema.studies_table
@@ -286,20 +291,21 @@ class Source:
             outline.values[int(number)] = value if special is None else float(special)
         return changed
 
-    def trials_by_number(self, study_id: int, numbers: Iterable[int]) -> list[FrozenTrial]:
-        """Those trials of a study (with their folds, without intermediate values), in
-        number order."""
+    def trials_by_number(self, study_id: int, numbers: Iterable[int], *, folds: bool = True
+                         ) -> list[FrozenTrial]:
+        """Those trials of a study (with their folds unless ``folds=False``, without
+        intermediate values), in number order."""
         params = {"p_sid": study_id, "p_numbers": sorted({int(n) for n in numbers})}
         if not params["p_numbers"]:
             return []
 
         def work(conn: Connection) -> tuple[Sequence[Any], Sequence[Any]]:
             rows = conn.execute(self._sample_rows, params).all()
-            return rows, conn.execute(self._sample_folds, params).all()
+            return rows, (conn.execute(self._sample_folds, params).all() if folds else [])
 
-        rows, folds = self._read(work)
+        rows, fold_rows = self._read(work)
         rows = sorted(rows, key=lambda row: row.number)
-        return self.storage._to_trials(rows, (), folds)
+        return self.storage._to_trials(rows, (), fold_rows)
 
     def trial(self, study_id: int, number: int) -> FrozenTrial:
         """Trial ``number`` of a study, whole; KeyError if there is none."""

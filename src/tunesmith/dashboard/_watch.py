@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tunesmith.dashboard._source import Outline, Source, study_status
-from tunesmith.records import Direction
+from tunesmith.records import Direction, FrozenTrial, TrialState
 
 __all__ = ["SAMPLE_SIZE", "Watch", "sample_numbers"]
 
@@ -27,6 +27,7 @@ SAMPLE_SIZE = 2000
 #: Trials shown by the fold-spread plot, which are always in the sample.
 TOP = 10
 _COMPLETE = "complete"
+_STATE = {state.value: state for state in TrialState}
 
 
 def _finite(value: float | None) -> bool:
@@ -104,6 +105,7 @@ class Watch:
         self._redraw_s = redraw_s
         self._checked = -math.inf
         self._cache: dict[str, tuple[int, float, Any]] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
 
     def refresh(self) -> int:
         """Bring the outline up to date; returns the study's sequence number."""
@@ -132,7 +134,7 @@ class Watch:
         with self._lock:
             counts = dict(Counter(self.outline.states.values()))
             best = best_of(self.outline, self.direction)
-        planned = self.cached("planned", lambda: self.source.study(self.study_id).planned,
+        planned = self.cached("planned", lambda: self.source.planned(self.study_id),
                               redraw_s=math.inf)
         return {
             "n_trials": sum(counts.values()),
@@ -144,16 +146,20 @@ class Watch:
     def cached(self, key: str, make: Callable[[], Any], *, redraw_s: float | None = None
                ) -> Any:
         """``make()`` for the current sequence number, rebuilt at most every
-        ``redraw_s`` seconds (default: the watch's) while the study changes."""
-        seq = self.outline.seq
-        wait = self._redraw_s if redraw_s is None else redraw_s
-        found = self._cache.get(key)
-        now = time.monotonic()
-        if found is not None and (found[0] == seq or now - found[1] < wait):
-            return found[2]
-        value = make()
-        self._cache[key] = (seq, now, value)
-        return value
+        ``redraw_s`` seconds (default: the watch's) while the study changes. Callers
+        asking for the same key at once wait for one ``make``."""
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            seq = self.outline.seq
+            wait = self._redraw_s if redraw_s is None else redraw_s
+            found = self._cache.get(key)
+            now = time.monotonic()
+            if found is not None and (found[0] == seq or now - found[1] < wait):
+                return found[2]
+            value = make()
+            self._cache[key] = (seq, now, value)
+            return value
 
     def top(self, k: int) -> list[int]:
         """The numbers of the ``k`` best complete trials, best first."""
@@ -164,7 +170,23 @@ class Watch:
                             if self.outline.states.get(number) == _COMPLETE and _finite(value))
         return [number for _key, number in ranked[:k]]
 
-    def sample(self) -> list[int]:
-        """The numbers of the trials the plots are drawn from (see sample_numbers)."""
+    def sample(self, size: int = SAMPLE_SIZE) -> list[FrozenTrial]:
+        """The trials the history is drawn from (see :func:`sample_numbers`), as
+        records of their number, state and value only: read from the outline, not the
+        database."""
         with self._lock:
-            return sample_numbers(self.outline, self.direction)
+            numbers = sample_numbers(self.outline, self.direction, size=size)
+            states, values = self.outline.states, self.outline.values
+            return [FrozenTrial(number=n, state=_STATE[states[n]], value=values.get(n))
+                    for n in numbers]
+
+    def spread(self, size: int) -> list[int]:
+        """The numbers of at most ``size`` complete trials evenly spread over the study,
+        and of the ``TOP`` best: what the plots of parameters are drawn from."""
+        with self._lock:
+            complete = sorted(n for n, state in self.outline.states.items()
+                              if state == _COMPLETE and _finite(self.outline.values.get(n)))
+        if len(complete) > size:
+            step = len(complete) / size
+            complete = [complete[int(k * step)] for k in range(size)]
+        return sorted(set(complete) | set(self.top(TOP)))

@@ -31,7 +31,7 @@ const TS = (() => {
       else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
       else el.setAttribute(key, value === true ? "" : show(value));
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       el.append(child instanceof Node ? child : document.createTextNode(show(child)));
     }
@@ -41,7 +41,7 @@ const TS = (() => {
   /** Replace an element's children. */
   function fill(el, ...children) {
     el.replaceChildren();
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       el.append(child instanceof Node ? child : document.createTextNode(show(child)));
     }

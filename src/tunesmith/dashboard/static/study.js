@@ -14,6 +14,13 @@
   let plotted = {seq: null, at: 0, busy: false};
   let verdictAt = 0;
   let tableBusy = false;
+  // plotly.js (4 MB) loads while the page asks for its data.
+  const plotlyReady = new Promise((resolve, reject) => {
+    if (window.Plotly) { resolve(); return; }
+    const tag = document.getElementById("plotly-js");
+    tag.addEventListener("load", () => resolve());
+    tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+  });
 
   // -- the study ---------------------------------------------------------------------
 
@@ -23,9 +30,7 @@
     fill(document.getElementById("name"), s.name);
     fill(document.getElementById("crumb"), s.name);
     fill(document.getElementById("direction"), s.direction);
-    renderVerdict(s.verdict);
     renderAttrs(s.attrs);
-    verdictAt = Date.now();
   }
 
   function renderVerdict(v) {
@@ -76,7 +81,7 @@
     if (st.seq !== seq) {
       seq = st.seq;
       loadTable();
-      if (Date.now() - verdictAt > VERDICT_EVERY_MS) loadStudy();
+      if (verdictAt && Date.now() - verdictAt > VERDICT_EVERY_MS) loadVerdict();
     }
     if (plotted.seq !== seq && !plotted.busy && Date.now() - plotted.at > PLOT_EVERY_MS) {
       loadPlots();
@@ -85,42 +90,64 @@
 
   // -- plots -------------------------------------------------------------------------
 
+  function plotBox(key, title) {
+    let box = document.getElementById("plot-" + key);
+    if (!box) {
+      box = h("div", {class: "plot", id: "plot-" + key, "data-key": key},
+              h("h3", {}, title), h("div", {class: "body"}));
+      document.getElementById("plots").append(box);
+    }
+    return box;
+  }
+
+  async function drawPlot(key, title) {
+    const box = plotBox(key, title);
+    const body = box.querySelector(".body");
+    try {
+      const entry = await json(api + "/plots/" + encodeURIComponent(key));
+      await plotlyReady;
+      if (entry.message) {
+        Plotly.purge(body);
+        fill(body, h("p", {class: "message"}, "Not drawn: " + entry.message));
+        box.dataset.drawn = "message";
+      } else {
+        if (!body.classList.contains("js-plotly-plot")) body.replaceChildren();
+        await Plotly.react(body, entry.figure.data, entry.figure.layout,
+                           {displaylogo: false, responsive: true});
+        box.dataset.drawn = "figure";
+      }
+      return entry.seq;
+    } catch (error) {
+      if (window.Plotly) Plotly.purge(body);
+      fill(body, h("p", {class: "message error"}, "Could not draw: " + error.message));
+      box.dataset.drawn = "error";
+      return null;
+    }
+  }
+
   async function loadPlots() {
     plotted.busy = true;
     const container = document.getElementById("plots");
     try {
-      const data = await json(api + "/plots");
-      const drawn = [];
-      for (const entry of data.figures) {
-        let box = document.getElementById("plot-" + entry.key);
-        if (!box) {
-          box = h("div", {class: "plot", id: "plot-" + entry.key, "data-key": entry.key},
-                  h("h3", {}, entry.title), h("div", {class: "body"}));
-          container.append(box);
-        }
-        const body = box.querySelector(".body");
-        if (entry.message) {
-          if (window.Plotly) Plotly.purge(body);
-          fill(body, h("p", {class: "message"}, "Not drawn: " + entry.message));
-          box.dataset.drawn = "message";
-          continue;
-        }
-        if (!body.classList.contains("js-plotly-plot")) body.replaceChildren();
-        const config = {displaylogo: false, responsive: true};
-        drawn.push(Plotly.react(body, entry.figure.data, entry.figure.layout, config)
-          .then(() => { box.dataset.drawn = "figure"; })
-          .catch((error) => {
-            fill(body, h("p", {class: "message error"}, "Could not draw: " + error.message));
-            box.dataset.drawn = "error";
-          }));
-      }
-      await Promise.all(drawn);
-      plotted.seq = data.seq;
+      const list = await json(api + "/plots");
+      // Each plot is fetched and drawn as soon as it is ready, all at once.
+      const seqs = await Promise.all(list.plots.map((p) => drawPlot(p.key, p.title)));
+      plotted.seq = Math.min(...seqs.map((s) => (s === null ? -1 : s)));
       container.dataset.state = "drawn";
-      container.dataset.seq = String(data.seq);
+      container.dataset.seq = String(plotted.seq);
+      if (!verdictAt) loadVerdict();
     } finally {
       plotted.at = Date.now();
       plotted.busy = false;
+    }
+  }
+
+  async function loadVerdict() {
+    verdictAt = Date.now();
+    try {
+      renderVerdict((await json(api + "/verdict")).verdict);
+    } catch (error) {
+      fill(document.getElementById("verdict"), h("p", {class: "error"}, error.message));
     }
   }
 
