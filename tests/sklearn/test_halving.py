@@ -84,7 +84,8 @@ SVC_GRID = {"C": [0.1, 1, 10, 100], "gamma": ["scale", 0.01, 0.1]}
     {"factor": 2, "min_resources": "smallest"},
     {"factor": 2, "min_resources": 20, "max_resources": 120, "aggressive_elimination": True},
     {"factor": 2.5, "min_resources": 15, "refit": False, "return_train_score": False},
-], ids=["defaults", "factor2-smallest", "aggressive", "float-factor-no-refit"])
+    {"factor": 1.5},  # "exhaust" with a float factor: min_resources_ is a float there
+], ids=["defaults", "factor2-smallest", "aggressive", "float-factor-no-refit", "exhaust-1.5"])
 def test_svc_on_samples(iris: Any, same_results: Any, settings: dict[str, Any]) -> None:
     ours, theirs = fit_both("grid", SVC(), SVC_GRID, *iris, random_state=0, **settings)
     assert_same_halving(ours, theirs, same_results)

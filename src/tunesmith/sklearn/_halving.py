@@ -127,6 +127,9 @@ class BaseSuccessiveHalving(BaseSearchCV):
         """
         self._validate_params()
         self._n_samples_orig = _num_samples(X)
+        # Before anything splits the data, as in scikit-learn (an empty X is named so).
+        self._checked_cv_orig = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        self._check_resources(X, y, {"groups": groups})
         super().fit(X, y, groups=groups, **fit_params)
         # Whatever refit is (a callable too), the best of the last iteration.
         self.best_score_ = self.cv_results_["mean_test_score"][self.best_index_]
@@ -136,8 +139,6 @@ class BaseSuccessiveHalving(BaseSearchCV):
                    split_params: Mapping[str, Any], scorer: Any,
                    scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
                    score_params: Mapping[str, Any], refit_metric: Any) -> SearchOutcome:
-        self._checked_cv_orig = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        self._check_resources(X, y, split_params)
         #: Each candidate's resource, parallel to the study's candidate list.
         self._budgets: list[float] = []
         self._iteration = 0

@@ -54,8 +54,9 @@ class HalvingPlan:
     n_possible_iterations: int
     #: Iterations that run.
     n_iterations: int
-    #: The resource of the first iteration (raised by ``min_resources="exhaust"``).
-    min_resources: int
+    #: The resource of the first iteration (raised by ``min_resources="exhaust"``; a
+    #: float then when ``factor`` is one, as in scikit-learn).
+    min_resources: float
     max_resources: int
     factor: float
     aggressive: bool
@@ -69,7 +70,7 @@ class HalvingPlan:
         return min(int(self.factor**power * self.min_resources), self.max_resources)
 
 
-def plan_halving(*, n_candidates: int, factor: float, min_resources: int,
+def plan_halving(*, n_candidates: int, factor: float, min_resources: float,
                  max_resources: int, exhaust: bool, aggressive: bool) -> HalvingPlan:
     """The plan for ``n_candidates`` first candidates.
 
