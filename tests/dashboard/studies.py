@@ -151,6 +151,14 @@ def write(url: str, study: str, n: int) -> dict[str, Any]:
     return {"n": n, "seconds": seconds, "per_trial_ms": 1000 * seconds / n, "errors": errors}
 
 
+def wait_until(predicate: Any, timeout: float, what: str) -> None:
+    """Poll ``predicate`` until true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(0.1)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "write":
         print(json.dumps(write(sys.argv[2], sys.argv[3], int(sys.argv[4]))), flush=True)

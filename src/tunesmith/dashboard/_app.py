@@ -309,9 +309,13 @@ def _page_query(request: Request) -> PageQuery:
         text=q.get("q", "")[:200],
         value_min=_number(q, "min", float),
         value_max=_number(q, "max", float),
-        offset=_number(q, "offset", int) or 0,
-        limit=_number(q, "limit", int) or 50,
+        offset=_default(_number(q, "offset", int), 0),
+        limit=_default(_number(q, "limit", int), 50),
     )
+
+
+def _default(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _number(params: Any, key: str, kind: type) -> Any:
