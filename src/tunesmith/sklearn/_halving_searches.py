@@ -114,13 +114,15 @@ class HalvingRandomSearchCV(BaseSuccessiveHalving):
 
     >>> from scipy.stats import loguniform
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.svm import SVC
     >>> from tunesmith.sklearn import HalvingRandomSearchCV
     >>> X, y = load_iris(return_X_y=True)
-    >>> search = HalvingRandomSearchCV(LogisticRegression(), {"C": loguniform(1e-2, 1e2)},
-    ...                                n_candidates=6, factor=2, random_state=0).fit(X, y)
+    >>> search = HalvingRandomSearchCV(SVC(), {"C": loguniform(1e-2, 1e2)}, n_candidates=6,
+    ...                                factor=2, random_state=0).fit(X, y)
     >>> search.n_candidates_, search.n_resources_
     ([6, 3, 2], [30, 60, 120])
+    >>> [trial.budget for trial in search.study_.trials][-2:]  # the last iteration's
+    [120.0, 120.0]
     """
 
     _parameter_constraints: dict[str, list[Any]] = {
