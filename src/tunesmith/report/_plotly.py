@@ -117,9 +117,13 @@ def parallel_figure(trials: Sequence[FrozenTrial], direction: Direction | str) -
         dims.append(dim)
     dims.append({"label": "value", "values": values})
     line = {"color": values, "colorscale": _COLORSCALE, "showscale": True,
-            "reversescale": direction is Direction.MINIMIZE}
+            "reversescale": direction is Direction.MINIMIZE,
+            "colorbar": {"x": 1.06, "title": {"text": "value"}}}
     fig = go.Figure(go.Parcoords(dimensions=dims, line=line))
-    return _layout(fig, "Parallel coordinates")
+    _layout(fig, "Parallel coordinates")
+    # Room above the axes for their names, and beside the last one for its ticks.
+    fig.update_layout(margin={"l": 80, "r": 90, "t": 110, "b": 40})
+    return fig
 
 
 def slice_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
