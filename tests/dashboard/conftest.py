@@ -67,18 +67,17 @@ def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Server:
     """``tunesmith dashboard`` in its own process, on a free port."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tunesmith.cli", "dashboard", "--storage", url,
-             "--port", "0"],
+            [sys.executable, "-m", "tunesmith.cli", "dashboard", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
+        assert self.proc.stdout is not None and self.proc.stderr is not None
         line = self.proc.stdout.readline()  # the address, once the socket listens
         found = re.search(r"at (http://\S+/) ", line)
         if found is None:
-            self.stop()
-            pytest.fail(f"no address from tunesmith dashboard: {line!r} "
-                        f"{self.proc.stderr.read() if self.proc.stderr else ''}")
+            self.proc.kill()
+            _out, err = self.proc.communicate()
+            pytest.fail(f"no address from tunesmith dashboard: {line!r} {err}")
         self.address = found.group(1).rstrip("/")
         self.first_line = line
 
@@ -97,11 +96,13 @@ class Server:
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
-    """Start ``tunesmith dashboard`` servers; every one is stopped after the test."""
+    """Start ``tunesmith dashboard ARGS`` servers (a URL alone means ``--storage URL``);
+    every one is stopped after the test."""
     servers: list[Server] = []
 
-    def start(url: str) -> Server:
-        server = Server(url)
+    def start(*args: str) -> Server:
+        server = Server(*(("--storage", args[0]) if len(args) == 1 and "://" in args[0]
+                          else args))
         servers.append(server)
         return server
 
