@@ -8,6 +8,7 @@
     tunesmith trials NAME --format csv   every trial (table, csv, json)
     tunesmith best NAME                  the best parameters
     tunesmith delete NAME --yes          remove a study and its trials
+    tunesmith worker NAME --storage URL  one more process (any host) on a shared study
     tunesmith report NAME --html FILE    verdict, importance and plots (--png DIR)
     tunesmith dashboard                  a live web dashboard of the studies (read only)
 
@@ -422,6 +423,10 @@ def _parser() -> _Parser:
     from tunesmith.cli._dashboard_cmd import add_dashboard_parser
 
     add_dashboard_parser(sub, common)
+
+    from tunesmith.cli._worker_cmd import add_worker_parser
+
+    add_worker_parser(sub, common)
 
     from tunesmith.cli._report_cmd import add_report_parser
 

@@ -214,6 +214,21 @@ class _StudySearch(_Search):
     def run(self, data: Dataset, *, storage: Storage, name: str,
             show_progress: bool | None, timeout: float | None = None) -> BaseEstimator | None:
         p = self.problem
+        study, objective = self.open(data, storage=storage, name=name)
+        try:
+            finished = sum(t.state.is_finished for t in study.trials)
+            if finished < int(p.n_trials or 0):
+                # n_trials is the study's budget, counted in storage: a resumed study
+                # runs only what is missing.
+                study.optimize(objective, n_trials=int(p.n_trials or 0), timeout=timeout,
+                               show_progress=show_progress)
+        finally:
+            study.close()
+        return None
+
+    def open(self, data: Dataset, *, storage: Storage, name: str) -> tuple[Study, CVObjective]:
+        """The study (created or resumed) and its objective; `tunesmith worker` too."""
+        p = self.problem
         space = p.space if isinstance(p.space, Space) else Space(dict(p.space))
         if p.ready_made:
             logger.warning("no [space] in the study file: tuning %s's ready-made space (%s)",
@@ -222,18 +237,9 @@ class _StudySearch(_Search):
         study = Study(space=space, direction=Direction.MAXIMIZE,
                       sampler=p.strategy.value, seed=p.seed, storage=storage, name=name,
                       load_if_exists=True)
-        try:
-            finished = sum(t.state.is_finished for t in study.trials)
-            if finished < int(p.n_trials or 0):
-                objective = CVObjective(p.estimator, data.X, data.y, cv=p.cv,
-                                        scoring=p.scoring, n_jobs=self.n_jobs)
-                # n_trials is the study's budget, counted in storage: a resumed study
-                # runs only what is missing.
-                study.optimize(objective, n_trials=int(p.n_trials or 0), timeout=timeout,
-                               show_progress=show_progress)
-        finally:
-            study.close()
-        return None
+        objective = CVObjective(p.estimator, data.X, data.y, cv=p.cv, scoring=p.scoring,
+                                n_jobs=self.n_jobs)
+        return study, objective
 
 
 def _without_invalid_combinations(estimator: BaseEstimator, space: Space, data: Dataset
