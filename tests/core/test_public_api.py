@@ -21,6 +21,7 @@ PACKAGES = [
     "tunesmith.sklearn",
     "tunesmith.executors",
     "tunesmith.cli",
+    "tunesmith.report",
 ]
 
 

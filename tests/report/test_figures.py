@@ -185,3 +185,12 @@ def test_bad_trials_are_refused_by_name() -> None:
         history_figure([1, 2], "minimize")  # type: ignore[list-item]
     with pytest.raises(ValueError, match="direction must be 'minimize' or 'maximize'"):
         history_figure([], "best")
+
+
+def test_fold_spread_reads_a_native_objectives_stored_fold_scores(make_complete) -> None:
+    # A native cross-validation objective keeps its fold scores in attrs["test_scores"].
+    trials = [make_complete(n, sum(s) / 3, {"x": float(n)}, attrs={"test_scores": s})
+              for n, s in enumerate([[0.1, 0.2, 0.3], [0.5, 0.6, 0.7]])]
+    fig = fold_spread_figure(trials, "maximize")
+    assert [(b.name, list(b.y)) for b in fig.data] == [("#1", [0.5, 0.6, 0.7]),
+                                                       ("#0", [0.1, 0.2, 0.3])]

@@ -22,6 +22,7 @@ import numpy as np
 
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.space import Categorical, Dimension, Float, Int
+from tunesmith.stats import fold_scores as stats_fold_scores
 
 __all__ = [
     "Column",
@@ -321,22 +322,31 @@ def select_columns(cols: list[Column], params: Sequence[str] | None) -> list[Col
 
 
 def fold_metric(trials: Sequence[FrozenTrial]) -> str | None:
-    """The metric the trials' values average over their folds (``"score"`` for a
-    single scorer); None when no trial has fold scores."""
+    """The metric the trials' values average over their folds (``"score"`` for a single
+    scorer, and for the fold scores a native cross-validation objective keeps in
+    ``attrs["test_scores"]``); None when no trial has fold scores.
+
+    >>> from tunesmith.records import FoldRecord
+    >>> folds = (FoldRecord(0, {"acc": 0.5, "f1": 0.2}), FoldRecord(1, {"acc": 0.7, "f1": 0.4}))
+    >>> fold_metric([FrozenTrial(0, TrialState.COMPLETE, value=0.3, folds=folds)])
+    'f1'
+    """
     for t in trials:
-        for fold in t.folds:
-            if "score" in fold.test_scores:
-                return "score"
-            for metric in fold.test_scores:
-                scores = [f.test_scores.get(metric, math.nan) for f in t.folds]
-                if t.value is not None and math.isclose(float(np.mean(scores)), t.value,
-                                                         rel_tol=1e-9, abs_tol=1e-12):
-                    return metric
-            return next(iter(fold.test_scores), None)
+        metrics = list(t.folds[0].test_scores) if t.folds else []
+        if "score" in metrics or (not t.folds and fold_scores(t, "score").size):
+            return "score"
+        for metric in metrics:
+            scores = fold_scores(t, metric)
+            if t.value is not None and scores.size and math.isclose(
+                    float(np.mean(scores)), t.value, rel_tol=1e-9, abs_tol=1e-12):
+                return metric
+        if metrics:
+            return metrics[0]
     return None
 
 
 def fold_scores(trial: FrozenTrial, metric: str) -> np.ndarray:
-    """The trial's test score on each fold for ``metric`` (NaN for a failed fold)."""
-    return np.array([float(f.test_scores.get(metric, math.nan)) for f in trial.folds],
-                    dtype=float)
+    """The trial's test score on each fold for ``metric`` (NaN for a failed fold; empty
+    when it has none), as :func:`tunesmith.stats.fold_scores` reads them."""
+    scores = stats_fold_scores(trial, metric)
+    return np.array([], dtype=float) if scores is None else np.asarray(scores, dtype=float)

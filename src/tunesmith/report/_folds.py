@@ -47,12 +47,13 @@ def fold_spread(trials: Sequence[FrozenTrial], direction: Direction | str,
     """
     if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1:
         raise ValueError(f"top must be a positive integer, got {top!r}")
-    best = [t for t in ranked(trials, direction) if t.folds][: int(top)]
-    metric = fold_metric(best)
+    done = ranked(trials, direction)
+    metric = fold_metric(done)
     if metric is None:
         raise ValueError(
             "the fold spread needs trials with per-fold scores (a scikit-learn drop-in "
             "search or a CLI study); none of these complete trials has any")
+    best = [t for t in done if fold_scores(t, metric).size][: int(top)]
     boxes = [(f"#{t.number}", fold_scores(t, metric), params_text(t.params), False)
              for t in best]
     if default is not None:
@@ -70,7 +71,11 @@ def _default_scores(default: FrozenTrial | Sequence[float], metric: str) -> np.n
     if isinstance(default, (str, bytes)) or not isinstance(default, Sequence | np.ndarray):
         raise TypeError("default must be the default model's FrozenTrial or its fold scores "
                         f"(a sequence of numbers), got {type(default).__name__}")
-    scores = np.array([float(s) for s in default], dtype=float)
+    try:
+        scores = np.array([float(s) for s in default], dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("default fold scores must be numbers, got "
+                         f"{list(default)!r}") from None
     if len(scores) == 0 or np.isinf(scores).any():
         raise ValueError("default fold scores must be a non-empty list of finite numbers "
                          f"(NaN for a failed fold), got {list(default)!r}")

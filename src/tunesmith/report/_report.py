@@ -140,6 +140,8 @@ class Report:
         best = ranked(self.trials, self.direction)[: self.top]
         names = list(dict.fromkeys(k for t in best for k in t.params))
         metric = fold_metric(best)
+        if metric is not None and not any(fold_scores(t, metric).size for t in best):
+            metric = None
         header = ["rank", "trial", "value"] + (["fold std"] if metric else []) + names
         rows = []
         for rank, t in enumerate(best, start=1):
