@@ -19,6 +19,12 @@ Call order inside :meth:`Engine.run`::
     on any exception (Ctrl-C, error_score="raise"): queued tasks cancelled, every
     trial this study object holds released (the next run repeats it), re-raised
 
+With ``rounds=True`` the engine asks every trial it may before submitting, then
+runs task ``i`` of every open trial before task ``i + 1`` of any, and holds round
+``i + 1`` back until every task of round ``i`` has landed: a front end's
+``TrialWork.landed`` hook sees each round complete and may :meth:`Engine.stop`
+trials between rounds (racing over folds), whatever the number of workers.
+
 The loop knows nothing of scikit-learn or of objectives: tasks are plain callables
 that run wherever the executor puts them.
 """
@@ -87,6 +93,9 @@ class TrialWork:
 
     tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]
     finish: Callable[[list[Outcome]], Verdict]
+    #: Called here as each task lands, with its index and outcome (before ``finish``
+    #: when it is the last); it may :meth:`Engine.stop` this trial or others.
+    landed: Callable[[int, Outcome], None] | None = None
 
 
 #: What a front end gives the engine for each trial: its work, or at once its verdict
@@ -131,6 +140,7 @@ class Engine:
         progress: Progress | None = None,
         count: str = "trials",
         callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
+        rounds: bool = False,
     ) -> None:
         if count not in ("trials", "tasks"):
             raise ValueError(f"count must be 'trials' or 'tasks', got {count!r}")
@@ -140,10 +150,14 @@ class Engine:
         self.progress = progress
         self.count = count
         self.callbacks = list(callbacks)
+        self.rounds = rounds
         self._open: dict[int, _Open] = {}  # trial id -> trial in evaluation
         self._in_flight: dict[int, tuple[_Open, int]] = {}  # task id -> (trial, index)
         self._queue: deque[tuple[_Open, int]] = deque()  # tasks not yet submitted
         self._best: float | None = None
+        self._told = 0  # trials told by this engine (its run's return value)
+        self._running_round: dict[int, int] = {}  # task index -> tasks in flight
+        self._sorted = True  # rounds mode: whether the queue is in round order
 
     def run(self, plan: Plan, *, max_trials: int | None = None,
             timeout: float | None = None) -> int:
@@ -154,7 +168,7 @@ class Engine:
         several processes running one study stop at it together.
         """
         deadline = None if timeout is None else time.monotonic() + float(timeout)
-        finished = 0
+        told_before = self._told
         exhausted = False
         if self.progress is not None:  # a resumed study's bar starts from its own best
             found = best_trial(self.study.trials, self.study.direction)
@@ -162,27 +176,28 @@ class Engine:
         try:
             while True:
                 while self.executor.free_slots():
-                    if not self._queue:
+                    if not self._queue or self.rounds:  # rounds: every trial asked first
                         stop = exhausted or (
                             deadline is not None and time.monotonic() >= deadline)
-                        if stop or not self._may_open():
-                            break
-                        try:
-                            trial = self.study.ask(max_trials=max_trials)
-                        except SearchExhausted:  # the budget is spent too (BudgetReached)
-                            exhausted = True
-                            break
-                        if self._start(trial, plan(trial)):
-                            finished += 1
-                        continue
-                    self._submit(*self._queue.popleft())
+                        if not stop and self._may_open():
+                            try:
+                                trial = self.study.ask(max_trials=max_trials)
+                            except SearchExhausted:  # the budget is spent (BudgetReached)
+                                exhausted = True
+                            else:
+                                self._start(trial, plan(trial))
+                                continue
+                    task = self._next_task()
+                    if task is None:
+                        break
+                    self._submit(*task)
                 landed = self.executor.collect()
                 if not landed:
                     if self._queue:
                         continue  # a zero-capacity executor would spin; it has none
                     break
                 for outcome in landed:
-                    finished += self._land(outcome)
+                    self._land(outcome)
         except BaseException as exc:
             self.executor.shutdown(kill=isinstance(exc, KeyboardInterrupt))
             self._queue.clear()
@@ -190,7 +205,7 @@ class Engine:
             # that was interrupted before it returned included.
             self.study.release_all()
             raise
-        return finished
+        return self._told - told_before
 
     def cancel(self, trial: Trial) -> int:
         """Drop the queued tasks of an open trial; returns how many were dropped.
@@ -206,9 +221,25 @@ class Engine:
         dropped = before - len(self._queue)
         for task_id in list(entry.queued):
             if self.executor.cancel(task_id):
-                self._in_flight.pop(task_id, None)
+                self._forget(task_id)
                 entry.queued.remove(task_id)
                 dropped += 1
+        return dropped
+
+    def stop(self, trial: Trial, verdict: Verdict) -> int:
+        """Finish an open trial now with ``verdict``: its queued tasks are dropped, the
+        outcomes of those already running ignored. Returns how many tasks were dropped.
+
+        A landed hook calls it (racing stops a candidate between rounds).
+        """
+        entry = self._open.get(trial.trial_id)
+        if entry is None:
+            return 0
+        dropped = self.cancel(trial)
+        del self._open[trial.trial_id]
+        if self.count == "tasks" and self.progress is not None and dropped:
+            self.progress.advance(dropped, best=self._best)  # the bar counts work left
+        self._tell(trial, verdict)
         return dropped
 
     # -- internals --------------------------------------------------------------------
@@ -216,43 +247,71 @@ class Engine:
     def _may_open(self) -> bool:
         return self.max_open is None or len(self._open) < self.max_open
 
-    def _start(self, trial: Trial, work: TrialWork | Verdict) -> bool:
-        """Queue a trial's tasks; True when it was finished at once (a verdict)."""
+    def _start(self, trial: Trial, work: TrialWork | Verdict) -> None:
+        """Queue a trial's tasks, or tell it at once (a verdict)."""
         if isinstance(work, Verdict):
             self._tell(trial, work)
-            return True
+            return
         if not work.tasks:
             raise ValueError(f"trial {trial.number}: a TrialWork needs at least one task")
         entry = _Open(trial, work, [None] * len(work.tasks), len(work.tasks))
         self._open[trial.trial_id] = entry
         self._queue.extend((entry, index) for index in range(len(work.tasks)))
-        return False
+        self._sorted = not self.rounds
+
+    def _next_task(self) -> tuple[_Open, int] | None:
+        """The next queued task to submit; None when there is none, or (rounds mode)
+        when the lowest queued round waits for an earlier one to land."""
+        if not self._queue:
+            return None
+        if not self.rounds:
+            return self._queue.popleft()
+        if not self._sorted:  # stable: task i of every trial, in queue order, before i + 1
+            self._queue = deque(sorted(self._queue, key=lambda item: item[1]))
+            self._sorted = True
+        index = self._queue[0][1]
+        if any(n and i < index for i, n in self._running_round.items()):
+            return None  # the barrier: round `index` waits for the earlier ones to land
+        return self._queue.popleft()
 
     def _submit(self, entry: _Open, index: int) -> None:
         fn, args = entry.work.tasks[index]
         task_id = self.executor.submit(fn, *args)
         entry.queued.append(task_id)
         self._in_flight[task_id] = (entry, index)
+        self._running_round[index] = self._running_round.get(index, 0) + 1
 
-    def _land(self, outcome: Outcome) -> int:
-        """Record one landed task; 1 when it was its trial's last."""
-        found = self._in_flight.pop(outcome.task_id, None)
+    def _forget(self, task_id: int) -> tuple[_Open, int] | None:
+        found = self._in_flight.pop(task_id, None)
+        if found is not None:
+            self._running_round[found[1]] -= 1
+        return found
+
+    def _land(self, outcome: Outcome) -> None:
+        """Record one landed task; tell its trial when it was the last."""
+        found = self._forget(outcome.task_id)
         if found is None:
-            return 0  # a cancelled task that ran anyway
+            return  # a cancelled task that ran anyway
         entry, index = found
         entry.queued.remove(outcome.task_id)
-        entry.outcomes[index] = outcome
-        entry.remaining -= 1
         if self.count == "tasks" and self.progress is not None:
             self.progress.advance(best=self._best)
+        if entry.trial.trial_id not in self._open:
+            return  # the trial was stopped while this task ran
+        entry.outcomes[index] = outcome
+        entry.remaining -= 1
+        if entry.work.landed is not None:
+            entry.work.landed(index, outcome)
+            if entry.trial.trial_id not in self._open:
+                return  # the hook stopped it
         if entry.remaining:
-            return 0
+            return
         del self._open[entry.trial.trial_id]
         verdict = entry.work.finish([o for o in entry.outcomes if o is not None])
         self._tell(entry.trial, verdict)
-        return 1
 
     def _tell(self, trial: Trial, verdict: Verdict) -> None:
+        self._told += 1
         record = self.study.tell(
             trial, verdict.value, state=verdict.state, message=verdict.message,
             attrs=verdict.attrs, params=verdict.params, dimensions=verdict.dimensions,

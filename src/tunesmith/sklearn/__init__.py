@@ -20,6 +20,7 @@ from tunesmith.sklearn._discovery import (
 from tunesmith.sklearn._grid import GridSearchCV
 from tunesmith.sklearn._halving_searches import HalvingGridSearchCV, HalvingRandomSearchCV
 from tunesmith.sklearn._model_based import SobolSearchCV, TPESearchCV
+from tunesmith.sklearn._racing import Racing
 from tunesmith.sklearn._random import RandomizedSearchCV
 from tunesmith.sklearn._search import BaseSearchCV, SkippedCandidatesWarning
 
@@ -29,6 +30,7 @@ __all__ = [
     "HalvingGridSearchCV",
     "HalvingRandomSearchCV",
     "InvalidReport",
+    "Racing",
     "RandomizedSearchCV",
     "SkippedCandidatesWarning",
     "SobolSearchCV",

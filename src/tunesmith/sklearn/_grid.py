@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.sklearn._callbacks import search_task
+from tunesmith.sklearn._racing import Racing
 from tunesmith.sklearn._search import BaseSearchCV
 from tunesmith.space import Dimension, Space, SpaceUnion, to_space
 from tunesmith.storage import Storage
@@ -143,6 +144,13 @@ class GridSearchCV(BaseSearchCV):
     skip_invalid : don't fit candidates the estimator rejects whatever the data; their
         rows are those of failed fits, and ``cv_results_["skip_reason"]`` says why.
 
+    One extra changes results, and is off by default: ``racing=True`` (or a
+    :class:`~tunesmith.sklearn.Racing`) runs the folds in rounds across the
+    candidates and stops fitting a candidate once it is statistically worse than the
+    leader; its row keeps the folds it finished (the others NaN), ranks after the
+    candidates that finished, and ``cv_results_["stopped"]`` says why. The winner is
+    usually the full search's, for a fraction of the fits.
+
     After ``fit``, ``study_`` is the :class:`~tunesmith.Study` holding one trial per
     candidate.
 
@@ -172,7 +180,9 @@ class GridSearchCV(BaseSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        racing: bool | Racing = False,
     ) -> None:
+        self.racing = racing
         super().__init__(
             estimator,
             scoring=scoring,

@@ -29,6 +29,7 @@ from tunesmith.sklearn import _fingerprint
 from tunesmith.sklearn._discovery import discover_in_space
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._folds import fold_results
+from tunesmith.sklearn._racing import Racing, check_racing, padded_folds, stopped_rows
 from tunesmith.sklearn._runner import run_candidates
 from tunesmith.sklearn._search import BaseSearchCV, SearchOutcome, _pre_dispatch
 from tunesmith.space import Space, SpaceUnion, to_space
@@ -61,7 +62,9 @@ class _ModelBasedSearchCV(BaseSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        racing: bool | Racing = False,
     ) -> None:
+        self.racing = racing
         self.space = space
         self.n_iter = n_iter
         self.random_state = random_state
@@ -94,11 +97,11 @@ class _ModelBasedSearchCV(BaseSearchCV):
         study = self._open_model_study(space, X, y, split_params, estimator_params, splits)
         try:
             self._evaluate_trials(study, n_iter, splits, job, refit_metric)
-            candidates, folds = _finished(study, n_iter, job)
+            candidates, folds, trials = _finished(study, n_iter, job)
         finally:
             study.close()
         self.study_ = study
-        return SearchOutcome(candidates, folds, {})
+        return SearchOutcome(candidates, folds, {}, stopped=stopped_rows(enumerate(trials)))
 
     def _search_space(self, estimator: Any, X: Any, y: Any, fit_params: Mapping[str, Any]
                       ) -> Space | SpaceUnion:
@@ -159,7 +162,8 @@ class _ModelBasedSearchCV(BaseSearchCV):
                 Progress(remaining * job.n_splits, description=type(self).__name__,
                          enabled=self.show_progress) as progress:
             run_candidates(study, None, splits, job, executor, skip_reasons={},
-                           value_metric=value_metric, progress=progress, max_trials=n_iter)
+                           value_metric=value_metric, progress=progress, max_trials=n_iter,
+                           racing=check_racing(self.racing, job.n_splits))
 
 
 class TPESearchCV(_ModelBasedSearchCV):
@@ -178,6 +182,10 @@ class TPESearchCV(_ModelBasedSearchCV):
     ``search_space_``: the space searched, with the combinations the estimator
     rejects (found by probe fits when ``skip_invalid=True``) as forbidden ones.
     ``random_state`` seeds the sampler: the same seed gives the same candidates.
+    ``racing=True`` (or a :class:`~tunesmith.sklearn.Racing`) stops a trial's folds
+    once it is statistically worse than the best trial that finished them all: it is
+    recorded PRUNED with its folds so far (its running means as steps, which TPE ranks
+    below the complete trials) and ``cv_results_["stopped"]`` says why.
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.svm import SVC
@@ -210,6 +218,7 @@ class TPESearchCV(_ModelBasedSearchCV):
         show_progress: bool | None = None,
         skip_invalid: bool = True,
         n_startup_trials: int = 10,
+        racing: bool | Racing = False,
     ) -> None:
         self.n_startup_trials = n_startup_trials
         super().__init__(
@@ -217,6 +226,7 @@ class TPESearchCV(_ModelBasedSearchCV):
             cv=cv, verbose=verbose, pre_dispatch=pre_dispatch, random_state=random_state,
             error_score=error_score, return_train_score=return_train_score, storage=storage,
             study_name=study_name, show_progress=show_progress, skip_invalid=skip_invalid,
+            racing=racing,
         )
 
     def _make_sampler(self, seed: int | None) -> Sampler:
@@ -243,13 +253,18 @@ class SobolSearchCV(_ModelBasedSearchCV):
 
 
 def _finished(study: Study, n_iter: int, job: FoldJob
-              ) -> tuple[list[dict[str, Any]], list[FoldResult]]:
-    """The first ``n_iter`` finished trials' parameters and folds, in trial order."""
+              ) -> tuple[list[dict[str, Any]], list[FoldResult], list[FrozenTrial]]:
+    """The first ``n_iter`` finished trials' parameters and folds, and the trials, in
+    trial order (a trial stopped by racing with its folds so far, the others NaN)."""
     trials: list[FrozenTrial] = [t for t in study.trials if t.state.is_finished][:n_iter]
     if not trials:
         raise ValueError("No fits were performed: the search has no finished trial")
     candidates, folds = [], []
     for trial in trials:
+        if trial.state is TrialState.PRUNED:
+            candidates.append(dict(trial.params))
+            folds.extend(padded_folds(trial, job))
+            continue
         landed = fold_results(trial, multimetric=job.metric_names is not None)
         if trial.state is TrialState.SKIPPED or len(landed) != job.n_splits:
             raise StudyMismatchError(
@@ -259,7 +274,7 @@ def _finished(study: Study, n_iter: int, job: FoldJob
             )
         candidates.append(dict(trial.params))
         folds.extend(landed)
-    return candidates, folds
+    return candidates, folds, trials
 
 
 def _check_n_iter(n_iter: Any) -> int:

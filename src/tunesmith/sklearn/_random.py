@@ -22,6 +22,7 @@ from sklearn.utils.random import sample_without_replacement
 from tunesmith.samplers import sklearn_random_candidates
 from tunesmith.sklearn._callbacks import search_task
 from tunesmith.sklearn._grid import checked_grids, grid_point, grid_size, is_tunesmith_space
+from tunesmith.sklearn._racing import Racing
 from tunesmith.sklearn._search import BaseSearchCV
 from tunesmith.storage import Storage
 
@@ -34,8 +35,9 @@ class RandomizedSearchCV(BaseSearchCV):
     The same ``random_state`` draws the same candidates as scikit-learn's
     ``ParameterSampler`` (lists, scipy distributions, lists of dicts), in the same
     order; everything else is as in :class:`~tunesmith.sklearn.GridSearchCV`,
-    including the keyword-only extras ``storage``, ``study_name``, ``show_progress``
-    and ``skip_invalid``, and ``study_`` after ``fit``.
+    including the keyword-only extras ``storage``, ``study_name``, ``show_progress``,
+    ``skip_invalid`` and ``racing`` (off by default: it stops fitting candidates that
+    are statistically worse than the leader), and ``study_`` after ``fit``.
 
     >>> from scipy.stats import loguniform
     >>> from sklearn.datasets import load_iris
@@ -67,7 +69,9 @@ class RandomizedSearchCV(BaseSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        racing: bool | Racing = False,
     ) -> None:
+        self.racing = racing
         self.param_distributions = param_distributions
         self.n_iter = n_iter
         self.random_state = random_state

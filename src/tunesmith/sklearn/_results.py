@@ -108,6 +108,10 @@ def build_cv_results(
     n_candidates = len(candidates)
     results: dict[str, Any] = {key: np.asarray(values)
                                for key, values in (more_results or {}).items()}
+    # Rows with folds never run (a candidate stopped by racing, not one skipped as
+    # invalid): NaN only until the racing module averages their finished folds.
+    skipped = np.array([f.skipped for f in folds], dtype=bool).reshape(n_candidates, n_splits)
+    partial = skipped.any(axis=1) & ~np.isin(np.arange(n_candidates), list(skip_reasons or ()))
 
     def store(key: str, values: Any, *, splits: bool = False, rank: bool = False) -> None:
         array = np.array(values, dtype=np.float64).reshape(n_candidates, n_splits)
@@ -116,7 +120,7 @@ def build_cv_results(
                 results[f"split{k}_{key}"] = array[:, k]
         means = np.average(array, axis=1)
         results[f"mean_{key}"] = means
-        if key.startswith(("train_", "test_")) and np.any(~np.isfinite(means)):
+        if key.startswith(("train_", "test_")) and np.any(~np.isfinite(means[~partial])):
             warnings.warn(
                 f"One or more of the {key.split('_')[0]} scores are non-finite: {means}",
                 category=UserWarning,

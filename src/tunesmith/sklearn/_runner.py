@@ -8,6 +8,9 @@ per fit. A candidate found invalid is told SKIPPED and costs no fit.
 A trial's value is the mean test score of the refit metric (with several metrics
 and a callable or False ``refit``: of the first metric); its folds' scores, times
 and errors are stored as typed fold records (:mod:`tunesmith.sklearn._folds`).
+
+With racing (:mod:`tunesmith.sklearn._racing`) the folds run in rounds across the
+candidates and a candidate ruled out is told PRUNED with the folds it finished.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tunesmith.executors import Executor, Outcome
 from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult, evaluate_fold, skipped_fold
 from tunesmith.sklearn._folds import MULTIMETRIC_ATTR, fold_records, fold_results
+from tunesmith.sklearn._racing import Race, Racer, Racing, padded_folds, split_fraction
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 
@@ -44,6 +48,7 @@ def run_candidates(
     fold_context: Callable[[int, int], Any] | None = None,
     caller: Any = None,
     max_trials: int | None = None,
+    racing: Racing | None = None,
 ) -> None:
     """Evaluate the study's trials fold by fold on the engine, until none is left.
 
@@ -58,9 +63,22 @@ def run_candidates(
     On any exception (``error_score="raise"``, Ctrl-C) the trials still running are
     released, so that the next run evaluates them again, and the exception propagates.
     ``fold_context(candidate, split)`` gives a fold's callback task context (None:
-    no callbacks), whose hooks report ``caller`` as the estimator.
+    no callbacks), whose hooks report ``caller`` as the estimator. ``racing`` races
+    the candidates over the folds on ``value_metric`` (rounds for a candidate list).
     """
     shared = executor.share(job)
+    max_open = None if candidates is not None else max(1, executor.n_workers)
+    rounds = racing is not None and candidates is not None
+    engine = Engine(study, executor, max_open=max_open, progress=progress, count="tasks",
+                    rounds=rounds)
+    racer = None
+    if racing is not None:
+        label = (lambda key: f"candidate {key}") if rounds else (lambda key: f"trial {key}")
+        race = Race(racing, n_splits=len(splits), test_fraction=split_fraction(splits),
+                    label=label)
+        racer = Racer(race, engine, value_metric, rounds=rounds)
+        for done in study.trials:  # finished before this run: they may lead
+            racer.finished(done.number if candidates is None else done.candidate, done)
 
     def plan(trial: Trial) -> TrialWork | Verdict:
         index = trial.number if candidates is None else trial.candidate
@@ -77,11 +95,10 @@ def run_candidates(
             if ctx is not None:
                 args += (ctx, caller)
             tasks.append((evaluate_fold, args))
-        return TrialWork(tasks, lambda outcomes: _verdict(outcomes, value_metric))
+        landed = None if racer is None else racer.hook(index, trial)
+        return TrialWork(tasks, lambda outcomes: _verdict(outcomes, value_metric), landed)
 
-    max_open = None if candidates is not None else max(1, executor.n_workers)
-    Engine(study, executor, max_open=max_open, progress=progress, count="tasks").run(
-        plan, max_trials=max_trials)
+    engine.run(plan, max_trials=max_trials)
 
 
 def _verdict(outcomes: list[Outcome], value_metric: str | None) -> Verdict:
@@ -142,6 +159,9 @@ def finished_folds(
         if trial.state is TrialState.SKIPPED:
             reasons[index] = trial.message or "skipped as invalid"
             folds.extend(skipped_fold(job) for _ in range(n_splits))
+            continue
+        if trial.state is TrialState.PRUNED:  # stopped by racing: its folds so far
+            folds.extend(padded_folds(trial, job))
             continue
         landed = fold_results(trial, multimetric=job.metric_names is not None)
         if len(landed) != n_splits:

@@ -43,6 +43,7 @@ from tunesmith.sklearn._batches import CandidateBatches
 from tunesmith.sklearn._callbacks import CallbackSupportMixin, managed_callbacks, root_context
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._fitted import FittedSearchMixin
+from tunesmith.sklearn._racing import apply_stops, check_racing, stopped_rows
 from tunesmith.sklearn._results import (
     build_cv_results,
     fill_error_scores,
@@ -80,6 +81,8 @@ class SearchOutcome(NamedTuple):
     #: ``cv_results_`` as ``evaluate_candidates`` last returned them (it warned about
     #: failed fits and non-finite scores then); None: ``fit`` builds them.
     results: dict[str, Any] | None = None
+    #: Row -> (why it was stopped by racing, the folds it finished).
+    stopped: Mapping[int, tuple[str, frozenset[int]]] = {}
 
 
 class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
@@ -139,6 +142,10 @@ class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
         self.study_name = study_name
         self.show_progress = show_progress
         self.skip_invalid = skip_invalid
+
+    #: Racing over folds (see :mod:`tunesmith.sklearn._racing`): the searches that offer
+    #: it take ``racing=`` in their ``__init__``; off for every other search.
+    racing: Any = False
 
     def _candidates(self) -> list[dict[str, Any]]:
         """The candidates of a search that has a fixed list, in scikit-learn's order."""
@@ -200,6 +207,7 @@ class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
                 "cv.split and cv.get_n_splits return inconsistent results. "
                 f"Expected {n_splits} splits, got {len(splits)}"
             )
+        check_racing(self.racing, n_splits)
         base_estimator = clone(self.estimator)
         outcome = self._run_study(base_estimator, X, y, splits, split_params, scorer,
                                   scorer_dict, estimator_params, score_params, refit_metric)
@@ -215,6 +223,8 @@ class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
             results = build_cv_results(candidates, folds, n_splits,
                                        return_train_score=bool(self.return_train_score),
                                        skip_reasons=reasons, more_results=outcome.more_results)
+        if outcome.stopped or check_racing(self.racing) is not None:
+            results = apply_stops(results, folds, n_splits, outcome.stopped)
 
         first = folds[0].test_scores
         self.multimetric_ = isinstance(first, dict)
@@ -262,8 +272,10 @@ class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
             raise ValueError(f"No fits were performed: {type(self).__name__}._run_search "
                              "never called evaluate_candidates")
         self.study_ = batches.study
+        stopped = stopped_rows((t.candidate, t) for t in batches.study.trials
+                               if t.candidate is not None)
         return SearchOutcome(batches.candidates, batches.folds, batches.reasons,
-                             batches.more_results, results=batches.results)
+                             batches.more_results, results=batches.results, stopped=stopped)
 
     def _fold_job(self, base_estimator: Any, X: Any, y: Any, scorer: Any,
                   scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
@@ -302,7 +314,8 @@ class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
                          enabled=self.show_progress) as progress:
             run_candidates(study, candidates, splits, job, executor, skip_reasons=reasons,
                            value_metric=value_metric, progress=progress,
-                           fold_context=fold_context, caller=self)
+                           fold_context=fold_context, caller=self,
+                           racing=check_racing(self.racing, job.n_splits))
 
     def _discover(self, estimator: Any, candidates: list[dict[str, Any]], pending: list[int],
                   X: Any, y: Any, fit_params: Mapping[str, Any]) -> dict[int, str]:
@@ -401,6 +414,7 @@ class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
         if self.show_progress not in (None, True, False):
             raise ValueError(f"show_progress must be True, False or None (auto), "
                              f"got {self.show_progress!r}")
+        check_racing(self.racing)
 
     def _scorers(self) -> tuple[Any, dict[str, Any] | None, Any]:
         """(scorer to call, {name: scorer} when several metrics, refit metric)."""

@@ -1,0 +1,333 @@
+"""Racing over folds: a candidate statistically worse than the leader is not fitted further.
+
+A search with ``racing=True`` evaluates its folds in rounds: fold 0 of every
+candidate, then fold 1 of every candidate still in the race, and so on (the
+engine's ``rounds`` mode holds a round back until the previous one has landed, so
+the decisions do not depend on the number of workers). After each round, each
+candidate with at least ``min_folds`` folds is compared with the *leader*: of the
+candidates not stopped that have done the same folds, the one with the best mean
+score over those folds (the first on ties). The comparison is Nadeau and Bengio's
+corrected resampled t-test on the paired fold scores of the refit metric
+(:func:`tunesmith.stats.compare_folds`); a candidate whose ``confidence`` interval
+of the difference lies entirely below zero is stopped: its queued folds are
+dropped and its trial is recorded PRUNED with the folds it finished, their mean,
+and the reason. A model-based search (TPE) asks the same question after each fold
+of each trial, against the trials that finished every fold.
+
+In ``cv_results_`` a stopped candidate keeps the folds it finished (the others
+NaN), its mean and std over those, ranks after every candidate that finished all
+its folds (and before the failed ones), and ``cv_results_["stopped"]`` says why
+(``""`` for a candidate that was not stopped).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import rankdata
+
+from tunesmith.engine import Engine, Verdict
+from tunesmith.executors import Outcome
+from tunesmith.records import FrozenTrial, TrialState
+from tunesmith.sklearn._evaluate import FoldJob, FoldResult
+from tunesmith.sklearn._folds import MULTIMETRIC_ATTR, fold_records, fold_results
+from tunesmith.stats import compare_folds
+from tunesmith.trial import Trial
+
+__all__ = ["Race", "Racer", "Racing", "apply_stops", "check_racing", "padded_folds",
+           "split_fraction", "stopped_rows"]
+
+#: The ``cv_results_`` key that says why a candidate was stopped.
+STOPPED = "stopped"
+
+
+@dataclasses.dataclass(frozen=True)
+class Racing:
+    """How a search races its candidates over the folds: ``racing=Racing(...)``.
+
+    ``racing=True`` means ``Racing()``. After each round of folds, a candidate is
+    stopped when the ``confidence`` interval of its mean fold difference to the
+    leader (the corrected resampled t-test of :func:`tunesmith.stats.compare_folds`)
+    lies entirely below zero, i.e. the leader is better at that level; no candidate
+    is stopped before it has ``min_folds`` folds (at least 2: one fold has no spread).
+    The defaults were tuned on `benchmarks/early_stopping.py` (its training tasks).
+
+    >>> Racing(confidence=0.9, min_folds=3)
+    Racing(confidence=0.9, min_folds=3)
+    >>> Racing(min_folds=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Racing min_folds must be an integer >= 2 (one fold has no spread to test), got 1
+    """
+
+    confidence: float = 0.9
+    min_folds: int = 2
+
+    def __post_init__(self) -> None:
+        level = self.confidence
+        if (isinstance(level, bool) or not isinstance(level, numbers.Real)
+                or not 0.0 < float(level) < 1.0):
+            raise ValueError(f"Racing confidence must be a number between 0 and 1 "
+                             f"(e.g. 0.9), got {level!r}")
+        folds = self.min_folds
+        if isinstance(folds, bool) or not isinstance(folds, numbers.Integral) or folds < 2:
+            raise ValueError("Racing min_folds must be an integer >= 2 (one fold has no "
+                             f"spread to test), got {folds!r}")
+
+
+def check_racing(racing: Any, n_splits: int | None = None) -> Racing | None:
+    """A search's ``racing`` argument as settings (None: off); a clear error otherwise.
+
+    >>> check_racing(True)
+    Racing(confidence=0.9, min_folds=2)
+    >>> check_racing(False) is None
+    True
+    """
+    if racing is None or racing is False or racing is np.False_:
+        return None
+    if racing is True or racing is np.True_:
+        racing = Racing()
+    if not isinstance(racing, Racing):
+        raise ValueError(f"racing must be True, False or a tunesmith.sklearn.Racing, "
+                         f"got {racing!r}")
+    if n_splits is not None and racing.min_folds >= n_splits:
+        raise ValueError(
+            f"racing min_folds={racing.min_folds} leaves nothing to race with {n_splits} "
+            f"folds: use Racing(min_folds=...) below {n_splits}, or more folds (cv=)")
+    return racing
+
+
+def split_fraction(splits: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
+    """``n_test / n_train`` of the splits, for the corrected t-test (1/(k-1) for k-fold)."""
+    n_test = float(np.mean([len(test) for _, test in splits]))
+    n_train = float(np.mean([len(train) for train, _ in splits]))
+    return n_test / max(n_train, 1.0)
+
+
+def metric_score(scores: Any, metric: str | None) -> float:
+    """The raced score of a fold: ``metric`` of a dict (its first when None), or the number."""
+    if isinstance(scores, Mapping):
+        value = scores[metric] if metric is not None and metric in scores else next(
+            iter(scores.values()))
+        return float(value)
+    return float(scores)
+
+
+class Race:
+    """Who is still in the race, every fold score so far, and the stopping rule.
+
+    Candidates are keys (a candidate index, a trial number) labelled for messages by
+    ``label``. Scores are those of the raced metric, NaN for a failed fold.
+
+    >>> race = Race(Racing(confidence=0.9, min_folds=2), n_splits=5, test_fraction=0.25)
+    >>> for fold, (a, b) in enumerate([(0.9, 0.5), (0.92, 0.52), (0.91, 0.49)]):
+    ...     race.record("a", fold, a); race.record("b", fold, b)
+    >>> race.reason("b", [0, 1, 2])
+    'racing: worse than candidate a (p=0.00047 after 3 folds)'
+    >>> race.reason("a", [0, 1, 2]) is None
+    True
+    """
+
+    def __init__(self, settings: Racing, *, n_splits: int, test_fraction: float,
+                 label: Callable[[Hashable], str] = lambda key: f"candidate {key}") -> None:
+        self.settings = settings
+        self.n_splits = n_splits
+        self.test_fraction = test_fraction
+        self.label = label
+        self.scores: dict[Hashable, dict[int, float]] = {}
+        self.stopped: set[Hashable] = set()
+
+    def record(self, key: Hashable, fold: int, score: float) -> None:
+        self.scores.setdefault(key, {})[fold] = score
+
+    def leader(self, folds: Sequence[int], exclude: Hashable = None) -> Hashable | None:
+        """The candidate not stopped, with all of ``folds``, of best mean over them."""
+        best_key, best = None, -math.inf
+        for key, done in self.scores.items():
+            if key == exclude or key in self.stopped or any(k not in done for k in folds):
+                continue
+            mean = float(np.mean([done[k] for k in folds]))
+            if mean > best:  # NaN (a failed fold) never leads; the first of ties does
+                best_key, best = key, mean
+        return best_key
+
+    def reason(self, key: Hashable, folds: Sequence[int]) -> str | None:
+        """Why ``key`` should stop after ``folds`` (its folds so far); None to go on."""
+        if len(folds) < self.settings.min_folds or len(folds) >= self.n_splits:
+            return None
+        leader = self.leader(folds, exclude=key)
+        if leader is None:
+            return None
+        mine, theirs = self.scores[key], self.scores[leader]
+        comparison = compare_folds([mine[k] for k in folds], [theirs[k] for k in folds],
+                                   test_fraction=self.test_fraction,
+                                   confidence=self.settings.confidence)
+        if comparison.n_folds < 2 or not comparison.high < 0:
+            return None
+        return (f"racing: worse than {self.label(leader)} "
+                f"(p={comparison.p_value:.2g} after {len(folds)} folds)")
+
+
+class Racer:
+    """Runs a :class:`Race` on the engine: a landed hook per trial that records each
+    fold and stops the candidates the race rules out.
+
+    ``rounds=True`` (a candidate list on an engine in rounds mode) decides when a
+    round is complete, for every candidate in it; otherwise (a model-based search)
+    after each fold of a trial, on the folds it has done from the first on.
+    """
+
+    def __init__(self, race: Race, engine: Engine, metric: str | None, *, rounds: bool
+                 ) -> None:
+        self.race = race
+        self.engine = engine
+        self.metric = metric
+        self.rounds = rounds
+        self._trials: dict[Hashable, Trial] = {}
+        self._folds: dict[Hashable, dict[int, FoldResult]] = {}
+        self._waiting: dict[int, set[Hashable]] = {k: set() for k in range(race.n_splits)}
+
+    def finished(self, key: Hashable, trial: FrozenTrial) -> None:
+        """A candidate that finished every fold before this run: it may lead."""
+        if trial.state is TrialState.COMPLETE and len(trial.folds) == self.race.n_splits:
+            for record in trial.folds:
+                self.race.record(key, record.fold, metric_score(record.test_scores, self.metric))
+
+    def hook(self, key: Hashable, trial: Trial) -> Callable[[int, Outcome], None]:
+        """The landed hook of candidate ``key``'s trial."""
+        self._trials[key] = trial
+        self._folds[key] = {}
+        if self.rounds:
+            for waiting in self._waiting.values():
+                waiting.add(key)
+
+        def landed(fold: int, outcome: Outcome) -> None:
+            if outcome.error is not None:
+                raise outcome.error  # error_score="raise", or a broken worker pool
+            self._folds[key][fold] = outcome.value
+            self.race.record(key, fold, metric_score(outcome.value.test_scores, self.metric))
+            if self.rounds:
+                self._waiting[fold].discard(key)
+                if not self._waiting[fold]:
+                    self._decide_round(fold)
+            else:
+                done = 0
+                while done in self._folds[key]:
+                    done += 1
+                self._decide(key, range(done))
+
+        return landed
+
+    def _decide_round(self, fold: int) -> None:
+        for key in list(self._trials):
+            if key not in self.race.stopped and len(self._folds[key]) == fold + 1:
+                self._decide(key, range(fold + 1))
+
+    def _decide(self, key: Hashable, folds: Sequence[int]) -> None:
+        reason = self.race.reason(key, folds)
+        if reason is None:
+            return
+        self.race.stopped.add(key)
+        for waiting in self._waiting.values():
+            waiting.discard(key)
+        kept = {k: self._folds[key][k] for k in folds}
+        self.engine.stop(self._trials[key], self._verdict(kept, reason))
+
+    def _verdict(self, folds: Mapping[int, FoldResult], reason: str) -> Verdict:
+        """A stopped candidate: PRUNED, with its mean over the folds it finished.
+
+        Its running means (after fold k: the mean of the folds up to k) are its
+        intermediate values in a model-based search, so the sampler ranks it by how
+        far it got (not written for a candidate list: nothing reads them there).
+        """
+        order = sorted(folds)
+        records = [dataclasses.replace(record, fold=k) for k, record in
+                   zip(order, fold_records([folds[k] for k in order]), strict=True)]
+        values = [metric_score(folds[k].test_scores, self.metric) for k in order]
+        mean = float(np.mean(values))
+        running = None if self.rounds else {
+            k: float(np.mean(values[:i + 1])) for i, k in enumerate(order)
+            if math.isfinite(float(np.mean(values[:i + 1])))}
+        multimetric = isinstance(folds[order[0]].test_scores, dict)
+        return Verdict(state=TrialState.PRUNED, value=mean if math.isfinite(mean) else None,
+                       message=reason, attrs={MULTIMETRIC_ATTR: True} if multimetric else None,
+                       folds=records, intermediate=running or None)
+
+
+def padded_folds(trial: FrozenTrial, job: FoldJob) -> list[FoldResult]:
+    """A stopped trial's folds in fold order, the ones it never ran as NaN "not run" folds.
+
+    Not-run folds are marked ``skipped`` (never fitted: not counted as failed fits).
+    """
+    landed = fold_results(trial, multimetric=job.metric_names is not None)
+    by_fold = {record.fold: result for record, result in zip(trial.folds, landed, strict=True)}
+    nan: Any = math.nan
+    if job.metric_names is not None:
+        nan = dict.fromkeys(job.metric_names, math.nan)
+    elif landed and isinstance(landed[0].test_scores, dict):
+        nan = dict.fromkeys(landed[0].test_scores, math.nan)
+    not_run = FoldResult(nan, nan if job.return_train_score else None, 0.0, 0.0, None,
+                         skipped=True)
+    return [by_fold.get(k, not_run) for k in range(job.n_splits)]
+
+
+def stopped_rows(trials: Iterable[tuple[int, FrozenTrial]]
+                 ) -> dict[int, tuple[str, frozenset[int]]]:
+    """``{row: (reason, folds it finished)}`` for the stopped trials among ``(row, trial)``."""
+    return {row: (trial.message or "racing: stopped", frozenset(f.fold for f in trial.folds))
+            for row, trial in trials if trial.state is TrialState.PRUNED}
+
+
+def apply_stops(results: dict[str, Any], folds: Sequence[FoldResult], n_splits: int,
+                stopped: Mapping[int, tuple[str, frozenset[int]]]) -> dict[str, Any]:
+    """``cv_results_`` with stopped rows over their finished folds, re-ranked, and
+    ``results["stopped"]`` (``""`` for the others). ``folds`` are candidate-major."""
+    n = len(results["params"])
+    for row, (_, done) in stopped.items():
+        kept = sorted(done)
+        for key in ("fit_time", "score_time"):
+            values = np.array([getattr(folds[row * n_splits + k], key) for k in kept])
+            _set_mean_std(results, key, row, values)
+        for name in [k[len("mean_"):] for k in results if k.startswith(("mean_test_",
+                                                                        "mean_train_"))]:
+            columns = [f"split{k}_{name}" for k in range(n_splits)]
+            for k, column in enumerate(columns):
+                if k not in done:
+                    results[column][row] = np.nan
+            _set_mean_std(results, name, row, np.array([results[columns[k]][row]
+                                                        for k in kept]))
+    partial = np.zeros(n, dtype=bool)
+    partial[list(stopped)] = True
+    for key in [k for k in results if k.startswith("rank_test_")]:
+        results[key] = _rank_with_stops(results[f"mean_{key[len('rank_'):]}"], partial)
+    reasons = np.empty(n, dtype=object)
+    reasons[:] = [stopped[i][0] if i in stopped else "" for i in range(n)]
+    results[STOPPED] = reasons
+    return results
+
+
+def _set_mean_std(results: dict[str, Any], name: str, row: int, values: np.ndarray) -> None:
+    mean = np.average(values) if values.size else np.nan
+    results[f"mean_{name}"][row] = mean
+    results[f"std_{name}"][row] = np.sqrt(np.average((values - mean) ** 2)) if values.size \
+        else np.nan
+
+
+def _rank_with_stops(means: np.ndarray, partial: np.ndarray) -> np.ndarray:
+    """Rank 1 best: full candidates by mean, then stopped ones by theirs, then NaN ones."""
+    finite = np.isfinite(means)
+    groups = [finite & ~partial, finite & partial, ~finite]
+    ranks = np.empty(means.shape, dtype=np.int32)
+    offset = 0
+    for group in groups:
+        if group.any():
+            ranks[group] = offset + rankdata(-means[group], method="min").astype(np.int32)
+        offset += int(group.sum())
+    if groups[2].any():  # failed candidates tie below every other, as in scikit-learn
+        ranks[groups[2]] = int((~groups[2]).sum()) + 1
+    return ranks

@@ -1,0 +1,261 @@
+"""Racing over folds (``racing=True``): stopped candidates, their rows, ranks, storage.
+
+The expectations are scikit-learn's own per-fold scores (a stopped candidate keeps
+exactly the folds scikit-learn computes for it), the lesson's documented winner, and
+hand-built fold scores for the stopping rule itself.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import model_selection as skms
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tunesmith import Float, Space, TrialState
+from tunesmith.sklearn import GridSearchCV, Racing, RandomizedSearchCV, TPESearchCV
+from tunesmith.sklearn._racing import Race
+
+STOPPED = re.compile(r"racing: worse than candidate (\d+) \(p=[0-9.e-]+ after (\d) folds\)")
+#: C=1e-4 all but predicts the majority class (~0.64); the others score 0.93-0.98.
+GRID = {"logisticregression__C": [1e-4, 0.01, 0.1, 1.0]}
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """LogisticRegression that counts its fit calls (in this process: n_jobs=None)."""
+
+    fits: ClassVar[list[float]] = []
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CountingLogisticRegression:
+        CountingLogisticRegression.fits.append(self.C)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.fixture(scope="module")
+def cancer() -> tuple[Any, Any]:
+    return load_breast_cancer(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def sklearn_cancer(cancer) -> Any:
+    """scikit-learn's full grid: the independent per-fold scores."""
+    X, y = cancer
+    return skms.GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()),
+                             GRID).fit(X, y)
+
+
+def _splits(results: dict[str, Any], n_splits: int = 5) -> np.ndarray:
+    return np.array([results[f"split{k}_test_score"] for k in range(n_splits)]).T
+
+
+def test_racing_off_gives_scikit_learns_results(cancer, sklearn_cancer, same_results) -> None:
+    X, y = cancer
+    ours = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()), GRID,
+                        racing=False).fit(X, y)
+    same_results(ours, sklearn_cancer)
+    assert "stopped" not in ours.cv_results_
+
+
+def test_a_clearly_worse_candidate_stops_after_min_folds(cancer, sklearn_cancer) -> None:
+    X, y = cancer
+    CountingLogisticRegression.fits.clear()
+    search = GridSearchCV(make_pipeline(StandardScaler(), CountingLogisticRegression()),
+                          {"countinglogisticregression__C": GRID["logisticregression__C"]},
+                          racing=True, skip_invalid=False).fit(X, y)  # no probe fits
+    ours, theirs = search.cv_results_, sklearn_cancer.cv_results_
+    scores, expected = _splits(ours), _splits(theirs)
+
+    match = STOPPED.fullmatch(ours["stopped"][0])
+    assert match is not None, ours["stopped"][0]
+    done = int(match.group(2))
+    assert done == Racing().min_folds  # stopped as soon as the rule may stop it
+    # The folds it finished are scikit-learn's; the others were never fitted.
+    np.testing.assert_array_equal(scores[0, :done], expected[0, :done])
+    assert np.isnan(scores[0, done:]).all()
+    assert ours["mean_test_score"][0] == np.mean(expected[0, :done])
+    assert ours["std_test_score"][0] == np.std(expected[0, :done])
+    # The winner ran every fold, with scikit-learn's scores, and leads the others.
+    best = sklearn_cancer.best_index_
+    assert ours["stopped"][best] == "" and search.best_index_ == best
+    np.testing.assert_array_equal(scores[best], expected[best])
+    assert search.best_score_ == sklearn_cancer.best_score_
+    # Fits: C=1e-4 twice; every fit is a fold or the refit.
+    n_fits = int(np.isfinite(scores).sum())
+    assert CountingLogisticRegression.fits.count(1e-4) == done
+    assert len(CountingLogisticRegression.fits) == n_fits + 1 < 4 * 5 + 1
+    # Stored PRUNED, with the reason and the folds it finished.
+    trial = next(t for t in search.study_.trials if t.candidate == 0)
+    assert trial.state is TrialState.PRUNED and trial.message == ours["stopped"][0]
+    assert [f.fold for f in trial.folds] == list(range(done))
+
+
+def test_stopped_candidates_rank_after_every_finished_one(cancer) -> None:
+    X, y = cancer
+    grid = {"logisticregression__C": [1e-4, 1.0, 0.01, 0.1, 1e-3]}
+    results = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()), grid,
+                           racing=Racing(confidence=0.9, min_folds=2)).fit(X, y).cv_results_
+    stopped = results["stopped"] != ""
+    ranks, means = results["rank_test_score"], results["mean_test_score"]
+    assert stopped.any() and (~stopped).any()
+    assert ranks[stopped].min() > ranks[~stopped].max()
+    # Within each group, by mean (rank 1 the best).
+    for group in (stopped, ~stopped):
+        order = np.argsort(ranks[group], kind="stable")
+        assert (np.diff(means[group][order]) <= 0).all()
+    assert sorted(ranks) == list(range(1, len(grid["logisticregression__C"]) + 1))
+
+
+def test_multimetric_races_on_the_refit_metric(cancer) -> None:
+    X, y = cancer
+    search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()), GRID,
+                          scoring=["accuracy", "recall"], refit="accuracy",
+                          racing=True).fit(X, y)
+    results = search.cv_results_
+    # C=1e-4 predicts the majority class: its recall is the best, its accuracy the worst;
+    # raced on accuracy, it is stopped and ranks after the finished ones on both.
+    assert results["stopped"][0].startswith("racing: worse than")
+    finished = results["stopped"] == ""
+    assert results["mean_test_recall"][0] > results["mean_test_recall"][finished].max()
+    for metric in ("accuracy", "recall"):
+        ranks = results[f"rank_test_{metric}"]
+        assert ranks[0] > ranks[finished].max()
+    assert np.isnan(results["split4_test_recall"][0])
+    assert search.best_params_ == {"logisticregression__C": 1.0}
+
+
+def test_random_search_races_too(cancer, sklearn_cancer) -> None:
+    X, y = cancer
+    kwargs = {"n_iter": 4, "random_state": 0}
+    ours = RandomizedSearchCV(make_pipeline(StandardScaler(), LogisticRegression()), GRID,
+                              racing=True, **kwargs).fit(X, y)
+    theirs = skms.RandomizedSearchCV(make_pipeline(StandardScaler(), LogisticRegression()),
+                                     GRID, **kwargs).fit(X, y)
+    assert ours.cv_results_["params"] == theirs.cv_results_["params"]
+    assert (ours.cv_results_["stopped"] != "").sum() >= 1
+    assert ours.best_params_ == theirs.best_params_
+
+
+def test_a_stored_raced_search_resumes_without_refitting(cancer, tmp_path) -> None:
+    X, y = cancer
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+
+    def search() -> GridSearchCV:
+        return GridSearchCV(make_pipeline(StandardScaler(), CountingLogisticRegression()),
+                            {"countinglogisticregression__C": GRID["logisticregression__C"]},
+                            racing=True, storage=url, study_name="race", skip_invalid=False)
+
+    first = search().fit(X, y)
+    CountingLogisticRegression.fits.clear()
+    again = search().fit(X, y)
+    assert CountingLogisticRegression.fits == [1.0]  # the refit alone
+    for key in ("mean_test_score", "rank_test_score", "split4_test_score"):
+        np.testing.assert_array_equal(again.cv_results_[key], first.cv_results_[key])
+    assert list(again.cv_results_["stopped"]) == list(first.cv_results_["stopped"])
+
+
+def test_tpe_stops_trials_worse_than_the_best_complete_one(cancer) -> None:
+    X, y = cancer
+    space = Space({"logisticregression__C": Float(1e-6, 10.0, log=True)})
+    search = TPESearchCV(make_pipeline(StandardScaler(), LogisticRegression()), space,
+                         n_iter=12, random_state=0, n_startup_trials=6,
+                         racing=True).fit(X, y)
+    results = search.cv_results_
+    stopped = results["stopped"] != ""
+    assert stopped.any()
+    assert all(re.fullmatch(r"racing: worse than trial \d+ \(p=\S+ after \d folds\)", text)
+               for text in results["stopped"][stopped])
+    assert results["stopped"][search.best_index_] == ""
+    pruned = [t for t in search.study_.trials if t.state is TrialState.PRUNED]
+    assert len(pruned) == stopped.sum() and all(t.intermediate for t in pruned)
+    assert all(len(t.folds) < 5 for t in pruned)
+
+
+@pytest.mark.slow
+def test_parallel_workers_race_the_same(cancer) -> None:
+    """Rounds end at a barrier: the decisions do not depend on the number of workers."""
+    X, y = cancer
+    grid = {"logisticregression__C": [1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0]}
+    runs = [GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()), grid,
+                         racing=True, n_jobs=n_jobs).fit(X, y).cv_results_ for n_jobs in (1, 2)]
+    np.testing.assert_array_equal(_splits(runs[0]), _splits(runs[1]))
+    assert list(runs[0]["stopped"]) == list(runs[1]["stopped"])
+
+
+@pytest.mark.slow
+def test_lesson_grid_finds_the_full_searchs_winner_with_fewer_fits(titanic) -> None:
+    X, y = titanic
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = GridSearchCV(LogisticRegression(random_state=42),
+                              {"C": [0.001, 0.01, 0.1, 1, 10, 100, 1000],
+                               "penalty": ["l1", "l2", "elasticnet", None],
+                               "solver": ["newton-cg", "lbfgs", "liblinear", "sag", "saga"]},
+                              cv=5, scoring="accuracy", racing=True).fit(X, y)
+    # The full search's winner and score (shared/data/titanic/README.md).
+    assert search.best_params_ == {"C": 1, "penalty": "l1", "solver": "liblinear"}
+    assert round(search.best_score_, 5) == 0.85866
+    scores = _splits(search.cv_results_)
+    valid = search.cv_results_.get("skip_reason", np.full(len(scores), None)) == None  # noqa: E711
+    assert np.isfinite(scores[valid]).sum() < 84 * 5  # the full search fits 84 x 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 40), k=st.sampled_from([5, 10]))
+def test_racing_never_stops_a_clear_winner(seed: int, n: int, k: int) -> None:
+    """Fold scores = candidate mean + fold noise; the winner leads by >= 5 noise SDs."""
+    rng = np.random.default_rng(seed)
+    means = rng.uniform(0.5, 0.9, n)
+    winner = int(rng.integers(n))
+    means[winner] = means.max() + 0.05
+    scores = means[:, None] + rng.normal(0, 0.01, (n, k)) + rng.normal(0, 0.01, k)
+    race = Race(Racing(), n_splits=k, test_fraction=1 / (k - 1))
+    alive = set(range(n))
+    for fold in range(k):
+        for c in alive:
+            race.record(c, fold, scores[c, fold])
+        for c in list(alive):
+            if race.reason(c, range(fold + 1)) is not None:
+                race.stopped.add(c)
+                alive.discard(c)
+    assert winner in alive
+
+
+def test_the_rule_needs_min_folds_and_names_the_leader() -> None:
+    race = Race(Racing(confidence=0.9, min_folds=3), n_splits=5, test_fraction=0.25)
+    for fold, (a, b) in enumerate([(0.9, 0.5), (0.92, 0.51), (0.91, 0.5)]):
+        race.record(0, fold, a)
+        race.record(1, fold, b)
+    assert race.reason(1, [0, 1]) is None  # fewer folds than min_folds
+    assert STOPPED.fullmatch(race.reason(1, [0, 1, 2]) or "").group(1) == "0"
+    assert race.leader([0, 1, 2]) == 0 and race.reason(0, [0, 1, 2]) is None
+    race.stopped.add(0)  # a stopped candidate never leads
+    assert race.leader([0, 1, 2]) == 1
+
+
+@pytest.mark.parametrize(("racing", "message"), [
+    ("yes", r"racing must be True, False or a tunesmith.sklearn.Racing, got 'yes'"),
+    (3, r"racing must be True, False or a tunesmith.sklearn.Racing, got 3"),
+])
+def test_bad_racing_argument_is_refused(cancer, racing: Any, message: str) -> None:
+    X, y = cancer
+    with pytest.raises(ValueError, match=message):
+        GridSearchCV(LogisticRegression(), GRID, racing=racing).fit(X, y)
+
+
+def test_bad_racing_settings_are_refused(cancer) -> None:
+    with pytest.raises(ValueError, match=r"confidence must be a number between 0 and 1.*1.5"):
+        Racing(confidence=1.5)
+    with pytest.raises(ValueError, match=r"min_folds must be an integer >= 2.*got 1"):
+        Racing(min_folds=1)
+    X, y = cancer
+    with pytest.raises(ValueError, match=r"min_folds=3 leaves nothing to race with 3 folds"):
+        GridSearchCV(LogisticRegression(), GRID, cv=3, racing=Racing(min_folds=3)).fit(X, y)
