@@ -67,7 +67,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]],
 
 def fragment(title: str, subtitle: str, sections: Sequence[Section], plotly_js: str) -> str:
     """The report's body (for a notebook cell): headings, sections, inlined plotly."""
-    script = f"<script>{plotly_js}</script>" if plotly_js else ""
+    # A notebook with RequireJS (classic Jupyter) would take plotly as an AMD module and
+    # leave window.Plotly unset: hide ``define`` while plotly's bundle runs.
+    script = ("<script>window.__tunesmithDefine = window.define; window.define = undefined;"
+              f"</script><script>{plotly_js}</script><script>window.define = "
+              "window.__tunesmithDefine;</script>") if plotly_js else ""
     parts = [f'<div class="tunesmith-report"><style>{_STYLE}</style>{script}',
              f"<h1>{esc(title)}</h1>", f'<p class="sub">{esc(subtitle)}</p>']
     for s in sections:

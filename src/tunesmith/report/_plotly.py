@@ -90,6 +90,9 @@ def importance_figure(importances: Mapping[str | tuple[str, str], float]) -> go.
 
     Takes :func:`~tunesmith.report.parameter_importance`'s result; pairs are labelled
     ``a x b``.
+
+    >>> importance_figure({"C": 0.7, "gamma": 0.2, ("C", "gamma"): 0.1}).data[0].y
+    ('C x gamma', 'gamma', 'C')
     """
     go = _go("the importance plot")
     labels, shares = importance_bars(importances)
@@ -103,7 +106,15 @@ def importance_figure(importances: Mapping[str | tuple[str, str], float]) -> go.
 def parallel_figure(trials: Sequence[FrozenTrial], direction: Direction | str) -> go.Figure:
     """Parallel coordinates: one axis per parameter and one for the value, a line per
     complete trial coloured by its value (categorical axes by choice, log axes by
-    decade, inactive parameters below their axis)."""
+    decade, inactive parameters below their axis).
+
+    >>> from tunesmith.records import FrozenTrial, TrialState
+    >>> trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=float(n),
+    ...                       params={"C": c, "kernel": k})
+    ...           for n, (c, k) in enumerate([(0.1, "rbf"), (10.0, "linear"), (1.0, "rbf")])]
+    >>> [d.label for d in parallel_figure(trials, "minimize").data[0].dimensions]
+    ['C', 'kernel', 'value']
+    """
     go = _go("the parallel-coordinates plot")
     direction = Direction.parse(direction)
     done = complete_trials(trials)
@@ -129,7 +140,14 @@ def parallel_figure(trials: Sequence[FrozenTrial], direction: Direction | str) -
 def slice_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
                  params: Sequence[str] | None = None) -> go.Figure:
     """One panel per parameter: each complete trial's value against that parameter
-    (trials where it is inactive are left out), coloured by trial number."""
+    (trials where it is inactive are left out), coloured by trial number.
+
+    >>> from tunesmith.records import FrozenTrial, TrialState
+    >>> trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=x * x,
+    ...                       params={"x": x}) for n, x in enumerate([-1.0, 0.5, 2.0])]
+    >>> slice_figure(trials, "minimize").data[0].y.tolist()
+    [1.0, 0.25, 4.0]
+    """
     go = _go("the slice plot")
     make_subplots = require("plotly.subplots", "the slice plot").make_subplots
     direction = Direction.parse(direction)
@@ -173,6 +191,13 @@ def contour_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
 
     When the trials form a grid, a heatmap: each cell the best value of the trials
     there; otherwise a contour of the value interpolated linearly between the trials.
+
+    >>> from tunesmith.records import FrozenTrial, TrialState
+    >>> trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=float(a * b),
+    ...                       params={"a": a, "b": b})
+    ...           for n, (a, b) in enumerate([(1, 1), (1, 2), (2, 1), (2, 2)])]
+    >>> contour_figure(trials, "maximize", x="a", y="b").data[0].z.tolist()
+    [[1.0, 2.0], [2.0, 4.0]]
     """
     go = _go("the contour plot")
     direction = Direction.parse(direction)
@@ -209,6 +234,13 @@ def fold_spread_figure(trials: Sequence[FrozenTrial], direction: Direction | str
     A box per candidate (best first, every fold shown as a point), so overlapping
     spreads show at a glance when the best is no better than its runners-up.
     ``default`` is the default model's trial (or its fold scores) on the same folds.
+
+    >>> from tunesmith.records import FoldRecord, FrozenTrial, TrialState
+    >>> folds = tuple(FoldRecord(fold=k, test_scores={"score": s})
+    ...               for k, s in enumerate([0.8, 0.9]))
+    >>> trials = [FrozenTrial(number=0, state=TrialState.COMPLETE, value=0.85, folds=folds)]
+    >>> [b.name for b in fold_spread_figure(trials, "maximize", default=[0.7, 0.8]).data]
+    ['#0', 'default']
     """
     go = _go("the fold-spread plot")
     spread = fold_spread(trials, direction, default=default, top=top)
