@@ -27,6 +27,7 @@ from sklearn.model_selection import HalvingRandomSearchCV as SkHalvingRandom
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.svm import SVC
 
+from tunesmith import Categorical, Space
 from tunesmith.exceptions import StudyMismatchError
 from tunesmith.records import TrialState
 from tunesmith.sklearn import HalvingGridSearchCV, HalvingRandomSearchCV
@@ -81,10 +82,11 @@ SVC_GRID = {"C": [0.1, 1, 10, 100], "gamma": ["scale", 0.01, 0.1]}
 
 @pytest.mark.parametrize("settings", [
     {},  # factor 3, min_resources="exhaust", max_resources="auto"
-    {"factor": 2, "min_resources": "smallest"},
+    pytest.param({"factor": 2, "min_resources": "smallest"}, marks=pytest.mark.slow),
     {"factor": 2, "min_resources": 20, "max_resources": 120, "aggressive_elimination": True},
     {"factor": 2.5, "min_resources": 15, "refit": False, "return_train_score": False},
-    {"factor": 1.5},  # "exhaust" with a float factor: min_resources_ is a float there
+    # "exhaust" with a float factor: min_resources_ is a float there.
+    pytest.param({"factor": 1.5}, marks=pytest.mark.slow),
 ], ids=["defaults", "factor2-smallest", "aggressive", "float-factor-no-refit", "exhaust-1.5"])
 def test_svc_on_samples(iris: Any, same_results: Any, settings: dict[str, Any]) -> None:
     ours, theirs = fit_both("grid", SVC(), SVC_GRID, *iris, random_state=0, **settings)
@@ -112,6 +114,7 @@ def test_a_regressor_starts_from_two_samples_per_split(same_results: Any) -> Non
     assert ours.min_resources_ == 8  # 4 splits x 2, no classes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("forest", [RandomForestClassifier, ExtraTreesClassifier])
 def test_forests_on_n_estimators(classification: Any, same_results: Any, forest: Any) -> None:
     grid = {"max_depth": [2, 4, None], "max_features": [0.5, 1.0]}
@@ -134,6 +137,7 @@ def test_sgd_on_max_iter_with_aggressive_elimination(classification: Any,
     assert ours.n_resources_ == [3, 3, 9] and ours.n_candidates_ == [10, 4, 2]
 
 
+@pytest.mark.slow
 def test_random_search_with_a_number_of_candidates(iris: Any, same_results: Any) -> None:
     space = {"C": loguniform(1e-3, 1e3), "kernel": ["linear", "rbf"]}
     ours, theirs = fit_both("random", SVC(), space, *iris, n_candidates=14, factor=2,
@@ -173,6 +177,7 @@ def test_a_refit_callable_does_not_pick_the_best(iris: Any, same_results: Any) -
     assert ours.score(*iris) == theirs.score(*iris)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::tunesmith.sklearn.SkippedCandidatesWarning")
 def test_skipped_candidates_keep_scikit_learns_failed_rows(classification: Any,
                                                            same_results: Any) -> None:
@@ -189,6 +194,33 @@ def test_skipped_candidates_keep_scikit_learns_failed_rows(classification: Any,
                        for p in params] and any(skipped)
     states = {t.candidate: t.state for t in ours.study_.trials}
     assert [states[i] is TrialState.SKIPPED for i in range(len(params))] == skipped
+
+
+def test_a_tunesmith_space_is_a_grid_as_the_same_lists_are(iris: Any, same_results: Any
+                                                            ) -> None:
+    space = Space({"kernel": Categorical(["linear", "rbf"]), "C": Categorical([0.1, 1, 10])})
+    ours = HalvingGridSearchCV(SVC(), space, random_state=0, show_progress=False).fit(*iris)
+    theirs = SkHalvingGrid(SVC(), {"kernel": ["linear", "rbf"], "C": [0.1, 1, 10]},
+                           random_state=0).fit(*iris)
+    assert_same_halving(ours, theirs, same_results)
+    drawn = HalvingRandomSearchCV(SVC(), space, n_candidates=4, random_state=0,
+                                  show_progress=False).fit(*iris)
+    assert drawn.n_candidates_ == [4, 2] and drawn.best_params_ in drawn.cv_results_["params"]
+
+
+def test_verbose_prints_scikit_learns_lines(iris: Any, capsys: pytest.CaptureFixture) -> None:
+    printed = []
+    for cls in (HalvingGridSearchCV, SkHalvingGrid):
+        cls(SVC(), {"C": [0.1, 1, 10]}, random_state=0, verbose=1).fit(*iris)
+        printed.append(capsys.readouterr().out)
+    assert printed[0] == printed[1] and "n_required_iterations: 2" in printed[0]
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_serial_results(iris: Any, same_results: Any) -> None:
+    ours, theirs = fit_both("grid", SVC(), SVC_GRID, *iris, random_state=0, factor=2,
+                            n_jobs=2, theirs_kwargs={"random_state": 0, "factor": 2})
+    assert_same_halving(ours, theirs, same_results)
 
 
 # -- the arithmetic alone ----------------------------------------------------------------

@@ -24,12 +24,18 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, validate_data
 
 from tunesmith.samplers import ListSampler
 from tunesmith.sklearn import _fingerprint
+from tunesmith.sklearn._grid import is_tunesmith_space
 from tunesmith.sklearn._halving_schedule import (
     HalvingPlan,
     SubsampleSplitter,
@@ -112,6 +118,16 @@ class BaseSuccessiveHalving(BaseSearchCV):
     def _first_candidates(self) -> Sequence[dict[str, Any]]:
         """The candidates of the first iteration (iterating may draw, as scikit-learn's)."""
         raise NotImplementedError
+
+    def _validate_params(self) -> None:
+        """scikit-learn's checks of every parameter; a tunesmith space also passes as
+        ``param_grid`` / ``param_distributions`` (it checks itself when enumerated)."""
+        params = self.get_params(deep=False)
+        for name in ("param_grid", "param_distributions"):
+            if name in params and is_tunesmith_space(params[name]):
+                del params[name]
+        validate_parameter_constraints(self._parameter_constraints, params,
+                                       caller_name=type(self).__name__)
 
     def _check_n_candidates(self) -> None:
         """A subclass that draws its candidates checks their number against the rest."""
