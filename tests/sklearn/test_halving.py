@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -221,6 +222,27 @@ def test_worker_processes_give_the_serial_results(iris: Any, same_results: Any) 
     ours, theirs = fit_both("grid", SVC(), SVC_GRID, *iris, random_state=0, factor=2,
                             n_jobs=2, theirs_kwargs={"random_state": 0, "factor": 2})
     assert_same_halving(ours, theirs, same_results)
+
+
+def test_callbacks_see_scikit_learns_task_tree(classification: Any) -> None:
+    utils = pytest.importorskip("sklearn.callback.tests._utils")
+    from sklearn.callback._callback_context import get_context_path
+
+    trees = []
+    for cls in (SkHalvingGrid, HalvingGridSearchCV):
+        callbacks = [utils.RecordingCallback(), utils.RecordingAutoPropagatedCallback()]
+        search = cls(utils.MaxIterEstimator(), {"computation_intensity": [0.0, 1e-4, 2e-4]},
+                     resource="max_iter", max_resources=6, factor=2, cv=2, scoring="r2")
+        search.set_callbacks(*callbacks).fit(*classification)
+        # Each hook with the task path above it: the search, each halving iteration,
+        # each candidate-split evaluation and the estimator's own tasks, the refit.
+        trees.append([Counter((entry["name"], tuple(
+            (c.estimator_name, c.task_name, c.task_id)
+            for c in get_context_path(entry["context"]))) for entry in callback.record)
+            for callback in callbacks])
+    theirs, ours = trees
+    assert ours == theirs
+    assert any("halving-iteration" in str(key) for key in theirs[0])
 
 
 # -- the arithmetic alone ----------------------------------------------------------------
