@@ -14,6 +14,7 @@ PACKAGES = [
     "tunesmith",
     "tunesmith.space",
     "tunesmith.samplers",
+    "tunesmith.pruners",
     "tunesmith.storage",
     "tunesmith.exceptions",
     "tunesmith.records",
