@@ -9,9 +9,11 @@ with other halving settings is refused; bad arguments raise scikit-learn's error
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -298,6 +300,24 @@ class CountingCentroid(ClassifierMixin, BaseEstimator):
 
 SHRINKS = {"shrink": [0.0, 0.1, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95]}
 
+# PostgreSQL from the storage tests' helpers: a fresh schema per test, dropped after;
+# skipped when no server answers (failed in CI).
+_spec = importlib.util.spec_from_file_location(
+    "_storage_conftest_for_halving", Path(__file__).parent.parent / "storage" / "conftest.py")
+assert _spec is not None and _spec.loader is not None
+_storage_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_storage_conftest)
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
+                        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'halving.db'}"
+    else:
+        with _storage_conftest.postgres_schema_url() as schema_url:
+            yield schema_url
+
 
 def _stored(url: str, **changes: Any) -> HalvingGridSearchCV:
     # skip_invalid=False: discovery's probe fits would be counted too.
@@ -308,9 +328,8 @@ def _stored(url: str, **changes: Any) -> HalvingGridSearchCV:
 
 
 def test_an_interrupted_stored_search_resumes_without_refitting(
-        tmp_path: Path, iris: Any, same_results: Any) -> None:
+        url: str, iris: Any, same_results: Any) -> None:
     X, y = iris
-    url = f"sqlite:///{tmp_path / 'halving.db'}"
     reference = SkHalvingGrid(CountingCentroid(), SHRINKS, cv=3, random_state=0,
                               min_resources=15).fit(X, y)
     assert reference.n_candidates_ == [9, 3, 1]
@@ -345,8 +364,7 @@ def test_an_interrupted_stored_search_resumes_without_refitting(
     same_results(again, reference)
 
 
-def test_a_resume_with_other_halving_settings_is_refused(tmp_path: Path, iris: Any) -> None:
-    url = f"sqlite:///{tmp_path / 'halving.db'}"
+def test_a_resume_with_other_halving_settings_is_refused(url: str, iris: Any) -> None:
     _stored(url).fit(*iris)
     # Same first iteration (candidates and splits): only the settings tell them apart.
     with pytest.raises(StudyMismatchError, match=re.escape("halving settings (factor")):
