@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 from scipy.stats import loguniform, randint
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
@@ -245,6 +245,17 @@ def test_callbacks_see_scikit_learns_task_tree(classification: Any) -> None:
     theirs, ours = trees
     assert ours == theirs
     assert any("halving-iteration" in str(key) for key in theirs[0])
+
+
+@pytest.mark.parametrize("kind", ["grid", "random"])
+def test_the_parameters_are_scikit_learns_with_its_defaults_plus_the_extras(kind: str) -> None:
+    ours = OURS[kind](SVC(), {"C": [1]}).get_params(deep=False)
+    theirs = THEIRS[kind](SVC(), {"C": [1]}).get_params(deep=False)
+    assert set(ours) - set(theirs) == {"storage", "study_name", "show_progress",
+                                       "skip_invalid"}
+    assert set(theirs) <= set(ours)
+    assert {k: repr(v) for k, v in theirs.items()} == {k: repr(ours[k]) for k in theirs}
+    assert clone(OURS[kind](SVC(), {"C": [1]}, factor=2)).factor == 2
 
 
 # -- the arithmetic alone ----------------------------------------------------------------
