@@ -65,11 +65,3 @@ def test_fold_spread_and_importance(mixed_trials) -> None:
     fig = mpl.importance_figure({"a": 0.6, "b": 0.3, ("a", "b"): 0.1})
     bars = fig.axes[0].patches
     assert [round(b.get_width(), 6) for b in bars] == [0.1, 0.3, 0.6]
-
-
-def test_every_figure_saves_a_png(mixed_trials, tmp_path) -> None:
-    for name in ("history_figure", "parallel_figure", "slice_figure", "contour_figure",
-                 "fold_spread_figure"):
-        path = tmp_path / f"{name}.png"
-        getattr(mpl, name)(mixed_trials, "maximize").savefig(path)
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
