@@ -111,6 +111,21 @@ def serve() -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One server for a module's browser tests over the studies of ``small_db``:
+    its address and what to expect."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'small.db'}"
+    sid, expected = studies.build_small(url)
+    named = {kind: studies.build_small(url, name=text)[0]
+             for kind, text in studies.HOSTILE.items()}
+    server = Server("--storage", url)
+    try:
+        yield server.address, {**expected, "study_id": sid, "named": named}
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Headless Chromium through Playwright (skipped, with the reason, without them)."""

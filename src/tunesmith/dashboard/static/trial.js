@@ -9,6 +9,12 @@
   const number = Number(parts[4]);
   const api = "/api/studies/" + sid + "/trials/" + number;
   let finished = false;
+  const plotlyReady = new Promise((resolve, reject) => {
+    if (window.Plotly) { resolve(); return; }
+    const tag = document.getElementById("plotly-js");
+    tag.addEventListener("load", () => resolve());
+    tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+  });
 
   json("/api/studies/" + sid).then((s) => {
     const link = document.getElementById("study-link");
@@ -58,11 +64,13 @@
         h("tr", {}, h("td", {class: "num"}, String(step)), h("td", {class: "num"}, num(v))))));
     fill(box, chart, values.length > 200 ? h("p", {class: "muted"}, "last 200 steps:") : null,
          rows);
-    const y = values.map(([, v]) => (typeof v === "number" ? v : null));
-    Plotly.react(chart, [{x: values.map(([s]) => s), y, mode: "lines+markers", name: "value"}],
-                 {margin: {l: 60, r: 20, t: 20, b: 40}, height: 300,
-                  xaxis: {title: {text: "step"}}, yaxis: {title: {text: "value"}}},
-                 {displaylogo: false, responsive: true});
+    const trace = {x: values.map(([s]) => s), mode: "lines+markers", name: "value",
+                   y: values.map(([, v]) => (typeof v === "number" ? v : null))};
+    const layout = {margin: {l: 60, r: 20, t: 20, b: 40}, height: 300,
+                    xaxis: {title: {text: "step"}}, yaxis: {title: {text: "value"}}};
+    plotlyReady
+      .then(() => Plotly.react(chart, [trace], layout, {displaylogo: false, responsive: true}))
+      .catch((error) => fill(chart, h("p", {class: "error"}, error.message)));
   }
 
   async function load() {
