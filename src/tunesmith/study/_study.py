@@ -248,7 +248,7 @@ class Study(StudyReportMixin):
         *,
         timeout: float | None = None,
         n_jobs: int | None = 1,
-        executor: Executor | None = None,
+        executor: Executor | str | Any = None,
         raise_errors: bool = False,
         show_progress: bool | None = None,
         callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
@@ -282,7 +282,7 @@ class Study(StudyReportMixin):
                 "optimize needs n_trials or timeout on an infinite space; "
                 "e.g. study.optimize(objective, n_trials=100)"
             )
-        runner = executor if executor is not None else make_executor(n_jobs)
+        runner = make_executor(n_jobs, executor=executor)  # a Client, an address too
         in_process = getattr(runner, "in_process", False)
 
         def plan(trial: Trial) -> Any:
@@ -302,7 +302,7 @@ class Study(StudyReportMixin):
                 finished = engine.run(plan, max_trials=budget, timeout=timeout)
         finally:
             self._pruning.stop()
-            if executor is None:
+            if runner is not executor:  # made here: ours to shut down
                 runner.shutdown()
         if finished and self._count(TrialState.FAILED) - failed_before == finished:
             warnings.warn(

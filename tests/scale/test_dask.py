@@ -1,0 +1,141 @@
+"""The Dask executor against a real cluster: a 2-worker ``LocalCluster`` of processes.
+
+One cluster per module (it takes a few seconds to start). A grid through it gives the
+trials of a serial run; ``GridSearchCV`` under ``joblib.parallel_backend("dask")`` gives
+scikit-learn's serial scores, its folds running on the cluster; shared data reaches each
+worker once; the executor contract (tests/engine/test_executor_contract.py) holds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import sys
+from pathlib import Path
+
+import joblib
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+import cloudpickle  # noqa: E402
+from sklearn.datasets import load_iris  # noqa: E402
+from sklearn.model_selection import GridSearchCV as SkGridSearchCV  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
+
+import tunesmith  # noqa: E402
+from tunesmith.executors import DaskExecutor, make_executor  # noqa: E402
+from tunesmith.sklearn import GridSearchCV  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "_executor_contract", Path(__file__).parent.parent / "engine" / "test_executor_contract.py")
+assert _spec is not None and _spec.loader is not None
+contract = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = contract
+_spec.loader.exec_module(contract)
+# The contract's tasks and this module's travel by value: workers cannot import them.
+cloudpickle.register_pickle_by_value(contract)
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as made:
+        yield made
+
+
+def _objective(trial: tunesmith.Trial) -> float:
+    return trial.params["a"] * 10 + trial.params["b"] + os.getpid() * 0
+
+
+SPACE = {"a": list(range(6)), "b": [0.25, 0.5, 0.75]}
+
+
+def _rows(study: tunesmith.Study) -> list:
+    return [(t.number, t.candidate, t.params, t.value, t.state) for t in study.trials]
+
+
+def test_a_grid_through_the_cluster_gives_the_serial_trials(client) -> None:
+    serial = tunesmith.Study(space=SPACE, sampler="grid")
+    serial.optimize(_objective)
+    on_dask = tunesmith.Study(space=SPACE, sampler="grid")
+    on_dask.optimize(_objective, executor=client)
+    assert _rows(on_dask) == _rows(serial)
+    assert sorted(t.candidate for t in on_dask.trials) == list(range(18))
+    # ... and by address, through a client the study makes and closes.
+    pids = tunesmith.Study(space={"x": list(range(8))}, sampler="grid")
+    pids.optimize(lambda t: os.getpid(), executor=client.scheduler.address)
+    workers = set(client.run(os.getpid).values())
+    assert {t.value for t in pids.trials} <= workers and os.getpid() not in workers
+
+
+def test_grid_search_cv_under_the_dask_backend_gives_scikit_learns_scores(client) -> None:
+    X, y = load_iris(return_X_y=True)
+    grid = {"C": [0.1, 1.0, 10.0], "gamma": [0.1, 1.0]}
+    expected = SkGridSearchCV(SVC(), grid, cv=3).fit(X, y).cv_results_
+    with distributed.get_task_stream(client) as stream, joblib.parallel_backend("dask"):
+        ours = GridSearchCV(SVC(), grid, cv=3).fit(X, y)
+    for key in ("mean_test_score", "split0_test_score", "split2_test_score", "rank_test_score"):
+        assert list(ours.cv_results_[key]) == list(expected[key]), key
+    folds = [t for t in stream.data if t["key"].startswith("_run_resolved")]
+    assert len(folds) == 6 * 3  # every fold ran on the cluster
+
+
+class _CountedLoad:
+    """Data that appends a line to a file each time it is unpickled (on a worker)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.payload = list(range(100_000))
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        with open(self.path, "a") as f:
+            f.write(f"{os.getpid()}\n")
+
+
+def _length(shared) -> int:
+    return len(shared.get().payload)
+
+
+def test_shared_data_reaches_each_worker_once_not_each_task(client, tmp_path) -> None:
+    log = tmp_path / "loads"
+    with DaskExecutor(client) as executor:
+        shared = executor.share(_CountedLoad(str(log)))
+        for _ in range(24):
+            executor.submit(_length, shared)
+        assert [o.value for o in executor.as_completed()] == [100_000] * 24
+    # Shipped with each task, it would be loaded 24 times. Dask loads a worker's copy
+    # once, and now and then a second time when it moves data between its workers.
+    loads = log.read_text().split()
+    assert 1 <= len(loads) <= 4, loads
+
+
+def test_make_executor_follows_the_dask_backend_and_an_explicit_n_jobs_1(client) -> None:
+    with joblib.parallel_backend("dask"):
+        assert isinstance(make_executor(None), DaskExecutor)
+        assert not isinstance(make_executor(1), DaskExecutor)
+    assert not isinstance(make_executor(None), DaskExecutor)
+
+
+def test_a_bad_executor_is_named() -> None:
+    with pytest.raises(ValueError, match=r"scheduler address .* got 'localhost'"):
+        tunesmith.Study(space={"x": [1]}).optimize(lambda t: 0.0, executor="localhost")
+
+
+CONTRACT = [name for name, fn in vars(contract).items()
+            if name.startswith("test_") and "executor" in inspect.signature(fn).parameters]
+
+
+@pytest.mark.parametrize("name", CONTRACT)
+def test_the_executor_contract_holds_on_dask(client, name) -> None:
+    executor = DaskExecutor(client)
+    try:
+        getattr(contract, name)(executor)
+    finally:
+        executor.shutdown()
