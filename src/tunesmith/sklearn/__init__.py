@@ -1,6 +1,7 @@
 """Drop-in replacements for scikit-learn's searches: change one import, same results.
 
 >>> from tunesmith.sklearn import GridSearchCV, RandomizedSearchCV  # doctest: +SKIP
+>>> from tunesmith.sklearn import HalvingGridSearchCV, HalvingRandomSearchCV  # doctest: +SKIP
 >>> from tunesmith.sklearn import TPESearchCV  # model-based, same interface  # doctest: +SKIP
 
 The searches run as tunesmith studies: fits in worker processes with ``n_jobs``, a
