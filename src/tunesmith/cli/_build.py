@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,9 @@ class Problem:
     cv: int
     seed: int | None
     n_trials: int | None
+    #: ``pruner = "..."`` and its settings: a native study's folds are its steps.
+    pruner: str = "none"
+    pruner_settings: Mapping[str, Any] = field(default_factory=dict)
 
     def _value_lists(self) -> list[list[Any]] | None:
         """Every entry's list of values, when every entry is a list; else None."""
@@ -140,7 +143,9 @@ def build_problem(settings: Settings, X: pd.DataFrame) -> Problem:
             f"unknown scorer {scoring!r}; {hint}see sklearn.metrics.get_scorer_names()",
         )
     return Problem(estimator, space, settings.search.strategy, scoring, settings.search.cv,
-                   settings.search.seed, settings.search.n_trials)
+                   settings.search.seed, settings.search.n_trials,
+                   pruner=settings.search.pruner.value,
+                   pruner_settings=settings.search.pruner_settings)
 
 
 def import_estimator(path: str) -> type:

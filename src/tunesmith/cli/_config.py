@@ -334,6 +334,15 @@ class Strategy(str, enum.Enum):
     AUTO = "auto"
 
 
+class PrunerName(str, enum.Enum):
+    """``pruner = "..."``: how a native study stops losing trials early (folds are steps)."""
+
+    NONE = "none"
+    MEDIAN = "median"
+    ASHA = "asha"
+    HYPERBAND = "hyperband"
+
+
 class SearchSettings(_Model):
     """``[search]``: how to search and how to score."""
 
@@ -345,6 +354,9 @@ class SearchSettings(_Model):
     scoring: str | None = None
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, strict=True)
     n_jobs: int = Field(default=1, strict=True)
+    # Folds are a native study's steps; the pruner's settings in [search.pruner_settings].
+    pruner: PrunerName = PrunerName.NONE
+    pruner_settings: _FrozenMap[int | float | str] = Field(default_factory=dict)
 
     @field_validator("n_trials")
     @classmethod
@@ -356,6 +368,21 @@ class SearchSettings(_Model):
         if strategy is not None and strategy is not Strategy.GRID and n_trials is None:
             raise ValueError(f'missing required key for strategy = "{strategy.value}"')
         return n_trials
+
+    @field_validator("pruner_settings")
+    @classmethod
+    def _pruner_takes(cls, settings: Mapping[str, Any], info: ValidationInfo
+                      ) -> Mapping[str, Any]:
+        from tunesmith.pruners import make_pruner
+
+        pruner: PrunerName | None = info.data.get("pruner")
+        if pruner is None:
+            return settings  # the pruner's own error is the one to show
+        if settings and pruner is PrunerName.NONE:
+            raise ValueError('settings need a pruner: add pruner = "median", "asha" or '
+                             '"hyperband" to [search]')
+        make_pruner(pruner.value, **settings)  # its ValueError names the setting
+        return settings
 
     @field_validator("n_jobs")
     @classmethod

@@ -45,6 +45,8 @@ from tunesmith.cli._resume import (
     fingerprint_of,
     open_study,
 )
+from tunesmith.exceptions import TrialPruned
+from tunesmith.pruners import make_pruner
 from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.space import Space
 from tunesmith.storage import Storage
@@ -116,24 +118,46 @@ class CVObjective:
     """
 
     def __init__(self, estimator: BaseEstimator, X: Any, y: Any, *, cv: int,
-                 scoring: str | None, n_jobs: int = 1) -> None:
+                 scoring: str | None, n_jobs: int = 1, folds_as_steps: bool = False) -> None:
         self.estimator = estimator
         self.X = X
         self.y = y
         self.cv = check_cv(cv, y, classifier=is_classifier(estimator))
         self.scorer = check_scoring(estimator, scoring=scoring)
         self.n_jobs = n_jobs
+        # With a pruner: one fold at a time, the mean so far reported after each.
+        self.folds_as_steps = folds_as_steps
 
     def __call__(self, trial: Trial) -> float:
         estimator = clone(self.estimator).set_params(**trial.params)
-        result = cross_validate(estimator, self.X, self.y, cv=self.cv, scoring=self.scorer,
-                                n_jobs=self.n_jobs, error_score="raise")
+        if self.folds_as_steps:
+            result = self._fold_by_fold(estimator, trial)
+        else:
+            result = cross_validate(estimator, self.X, self.y, cv=self.cv,
+                                    scoring=self.scorer, n_jobs=self.n_jobs,
+                                    error_score="raise")
         scores = [float(s) for s in result["test_score"]]
         # The same attrs the scikit-learn drop-ins store, so reports read both alike.
         trial.set_attr("test_scores", scores)
         trial.set_attr("fit_time", [float(t) for t in result["fit_time"]])
         trial.set_attr("score_time", [float(t) for t in result["score_time"]])
         return float(np.mean(scores))
+
+    def _fold_by_fold(self, estimator: BaseEstimator, trial: Trial) -> dict[str, Any]:
+        """``cross_validate``'s result, one fold at a time (each fold scored by
+        ``cross_validate`` itself, so a complete trial's scores are the same); after
+        fold ``k`` the mean so far is step ``k``, and the pruner may stop the trial."""
+        parts: dict[str, list[float]] = {"test_score": [], "fit_time": [], "score_time": []}
+        for k, fold in enumerate(self.cv.split(self.X, self.y), start=1):
+            one = cross_validate(estimator, self.X, self.y, cv=[fold], scoring=self.scorer,
+                                 error_score="raise")
+            for key, values in parts.items():
+                values.append(float(one[key][0]))
+            trial.report(float(np.mean(parts["test_score"])), k)
+            if trial.should_prune():
+                trial.set_attr("test_scores", parts["test_score"])
+                raise TrialPruned(f"stopped after fold {k} of {self.cv.get_n_splits()}")
+        return parts
 
 
 # -- the two searches -----------------------------------------------------------------
@@ -236,9 +260,10 @@ class _StudySearch(_Search):
         space = _without_invalid_combinations(p.estimator, space, data)
         study = Study(space=space, direction=Direction.MAXIMIZE,
                       sampler=p.strategy.value, seed=p.seed, storage=storage, name=name,
-                      load_if_exists=True)
+                      load_if_exists=True,
+                      pruner=make_pruner(p.pruner, seed=p.seed, **p.pruner_settings))
         objective = CVObjective(p.estimator, data.X, data.y, cv=p.cv, scoring=p.scoring,
-                                n_jobs=self.n_jobs)
+                                n_jobs=self.n_jobs, folds_as_steps=p.pruner != "none")
         return study, objective
 
 
@@ -295,6 +320,13 @@ def _model_name(estimator: BaseEstimator) -> str:
 
 
 def _search_for(problem: Problem, n_jobs: int) -> _Search:
+    if problem.pruner != "none" and problem.list_form and problem.strategy in (
+            Strategy.GRID, Strategy.RANDOM):
+        raise ConfigError(
+            "search.pruner",
+            "a pruner needs a native study: a grid or random search whose [space] "
+            "entries are all lists runs scikit-learn's drop-in; use strategy = \"tpe\" "
+            "or ranges in [space], or remove pruner")
     if problem.strategy in (Strategy.GRID, Strategy.RANDOM) and problem.list_form:
         return _DropInSearch(problem, n_jobs=n_jobs)
     if problem.strategy is not Strategy.RANDOM:
