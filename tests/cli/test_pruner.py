@@ -45,6 +45,7 @@ def _one_line(result, key: str, words: str) -> None:
     assert key in lines[0] and words in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_a_native_study_prunes_by_folds(cli, study_file, tmp_path):
     db = tmp_path / "s.db"
     path = study_file(NATIVE.format(db=db))
