@@ -17,6 +17,8 @@ __all__ = ["ContourData", "contour_data", "pick_params"]
 #: most this many times as many cells as there are distinct tried pairs.
 GRID_FILL = 4
 _RESOLUTION = 64
+#: Interpolation uses at most this many trials (a seeded subset): the picture is the same.
+_MAX_POINTS = 2000
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class ContourData:
 
     ``z[j, i]`` is the value at ``(grid_x[i], grid_y[j])``: on a grid of tried values
     the best value of the trials there (the other parameters at their best), else a
-    linear interpolation between the trials; NaN where nothing is known. ``points_*``
+    linear interpolation between the trials (at most 2,000 of them, a seeded subset);
+    NaN where nothing is known. ``points_*``
     are the trials with both parameters active.
     """
 
@@ -102,6 +105,9 @@ def _interpolate(px: np.ndarray, py: np.ndarray, pv: np.ndarray, gx: np.ndarray,
     from scipy.interpolate import griddata
     from scipy.spatial import QhullError
 
+    if len(pv) > _MAX_POINTS:
+        keep = np.random.default_rng(0).choice(len(pv), size=_MAX_POINTS, replace=False)
+        px, py, pv = px[keep], py[keep], pv[keep]
     mesh_x, mesh_y = np.meshgrid(gx, gy)
     # Scale both axes to [0, 1] so that the triangulation does not favour the wider one.
     sx, sy = np.ptp(px) or 1.0, np.ptp(py) or 1.0
