@@ -66,6 +66,8 @@ class Problem:
     cv: int
     seed: int | None
     n_trials: int | None
+    #: ``racing = true``: stop fitting candidates worse than the leader (drop-ins only).
+    racing: bool = False
     #: ``pruner = "..."`` and its settings: a native study's folds are its steps.
     pruner: str = "none"
     pruner_settings: Mapping[str, Any] = field(default_factory=dict)
@@ -143,7 +145,7 @@ def build_problem(settings: Settings, X: pd.DataFrame) -> Problem:
             f"unknown scorer {scoring!r}; {hint}see sklearn.metrics.get_scorer_names()",
         )
     return Problem(estimator, space, settings.search.strategy, scoring, settings.search.cv,
-                   settings.search.seed, settings.search.n_trials,
+                   settings.search.seed, settings.search.n_trials, settings.search.racing,
                    pruner=settings.search.pruner.value,
                    pruner_settings=settings.search.pruner_settings)
 

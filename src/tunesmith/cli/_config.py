@@ -357,6 +357,8 @@ class SearchSettings(_Model):
     # Folds are a native study's steps; the pruner's settings in [search.pruner_settings].
     pruner: PrunerName = PrunerName.NONE
     pruner_settings: _FrozenMap[int | float | str] = Field(default_factory=dict)
+    #: Racing over folds (a grid or random search over value lists: the drop-ins).
+    racing: bool = Field(default=False, strict=True)
 
     @field_validator("n_trials")
     @classmethod

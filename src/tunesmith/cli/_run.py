@@ -211,6 +211,7 @@ class _DropInSearch(_Search):
         common: dict[str, Any] = {
             "scoring": p.scoring, "cv": p.cv, "n_jobs": self.n_jobs, "refit": True,
             "storage": storage, "study_name": name, "show_progress": show_progress,
+            "racing": p.racing,
         }
         if p.strategy is Strategy.GRID:
             search = GridSearchCV(p.estimator, dict(p.space), **common)
@@ -329,6 +330,13 @@ def _search_for(problem: Problem, n_jobs: int) -> _Search:
             "or ranges in [space], or remove pruner")
     if problem.strategy in (Strategy.GRID, Strategy.RANDOM) and problem.list_form:
         return _DropInSearch(problem, n_jobs=n_jobs)
+    if problem.racing:
+        raise ConfigError(
+            "search.racing",
+            "racing needs a grid or random search whose [space] entries are all lists of "
+            f"values (strategy = {problem.strategy.value!r} over ranges runs a native "
+            "study); remove racing or list the values",
+        )
     if problem.strategy is not Strategy.RANDOM:
         _check_sampler_available(problem.strategy)
     return _StudySearch(problem, n_jobs=n_jobs)
