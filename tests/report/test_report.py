@@ -181,3 +181,10 @@ def test_search_report_shows_the_verdict_against_the_default(tmp_path) -> None:
     spread = report.figures()["fold_spread"]
     assert spread.data[-1].name == "default"
     assert list(spread.data[-1].y) == list(search.default_.scores)
+
+
+def test_bad_trials_and_direction_are_named() -> None:
+    with pytest.raises(TypeError, match="trials must be a sequence of FrozenTrial, got str"):
+        Report("abc", "minimize")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="direction must be 'minimize' or 'maximize', got 'up'"):
+        Report([], "up")

@@ -27,6 +27,7 @@ from tunesmith.stats import fold_scores as stats_fold_scores
 __all__ = [
     "Column",
     "History",
+    "check_trials",
     "columns",
     "complete_trials",
     "fold_metric",
@@ -51,10 +52,11 @@ def complete_trials(trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
     >>> [x.number for x in complete_trials(t)]
     [1]
     """
-    return sorted((t for t in _check_trials(trials) if t.is_complete), key=lambda t: t.number)
+    return sorted((t for t in check_trials(trials) if t.is_complete), key=lambda t: t.number)
 
 
-def _check_trials(trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
+def check_trials(trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
+    """The trials as a list, or a TypeError naming what was given instead."""
     if isinstance(trials, (str, bytes, Mapping)):
         raise TypeError(f"trials must be a sequence of FrozenTrial, got {type(trials).__name__}")
     out = list(trials)
@@ -69,7 +71,7 @@ def _check_trials(trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
 def state_counts(trials: Iterable[FrozenTrial]) -> dict[str, int]:
     """How many trials are in each state, by the state's name."""
     counts = {s.value: 0 for s in TrialState}
-    for t in _check_trials(trials):
+    for t in check_trials(trials):
         counts[t.state.value] += 1
     return counts
 
@@ -190,7 +192,7 @@ def columns(trials: Sequence[FrozenTrial]) -> list[Column]:
     >>> columns(t)[0].values.tolist(), columns(t)[1].labels
     ([-2.0, 0.0, 2.0], ('rbf', 'linear'))
     """
-    trials = _check_trials(trials)
+    trials = check_trials(trials)
     names: dict[str, None] = {}
     dims: dict[str, Dimension] = {}
     for t in trials:

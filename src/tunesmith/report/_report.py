@@ -12,7 +12,13 @@ import numpy as np
 
 from tunesmith.records import Direction, FrozenTrial, best_trial
 from tunesmith.report import _html
-from tunesmith.report._data import fold_metric, fold_scores, ranked, state_counts
+from tunesmith.report._data import (
+    check_trials,
+    fold_metric,
+    fold_scores,
+    ranked,
+    state_counts,
+)
 from tunesmith.report._importance import parameter_importance
 from tunesmith.report._optional import PLOTS_EXTRA, has_plotly, require
 
@@ -62,7 +68,7 @@ class Report:
                  default: FrozenTrial | Sequence[float] | None = None, top: int = 10) -> None:
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise ValueError(f"top must be a positive integer, got {top!r}")
-        self.trials = list(trials)
+        self.trials = check_trials(trials)
         self.direction = Direction.parse(direction)
         self.title = str(title)
         self.default = default
