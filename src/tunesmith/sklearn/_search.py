@@ -41,6 +41,7 @@ from tunesmith.samplers import ListSampler
 from tunesmith.sklearn import _fingerprint
 from tunesmith.sklearn._batches import CandidateBatches
 from tunesmith.sklearn._callbacks import CallbackSupportMixin, managed_callbacks, root_context
+from tunesmith.sklearn._default_eval import VerdictMixin
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._fitted import FittedSearchMixin
 from tunesmith.sklearn._racing import apply_stops, check_racing, stopped_rows
@@ -85,7 +86,7 @@ class SearchOutcome(NamedTuple):
     stopped: Mapping[int, tuple[str, frozenset[int]]] = {}
 
 
-class BaseSearchCV(SearchReportMixin, FittedSearchMixin, MetaEstimatorMixin,
+class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstimatorMixin,
                    CallbackSupportMixin, BaseEstimator, metaclass=abc.ABCMeta):
     """Cross-validated search, run as a study: scikit-learn's ``BaseSearchCV``.
 
