@@ -3,6 +3,7 @@
 * :class:`SerialExecutor`: in this process, one task at a time, no overhead.
 * :class:`ProcessExecutor`: in worker processes (joblib's reusable loky pool).
 * :class:`DaskExecutor`: on a Dask cluster (the optional ``dask`` extra).
+* :class:`DeviceExecutor`: one worker process per group of GPUs, never shared.
 
 :func:`make_executor` turns scikit-learn's ``n_jobs`` into one of them.
 """
@@ -16,17 +17,22 @@ from joblib.parallel import get_active_backend
 
 from tunesmith.executors._base import Executor, Outcome, Shared
 from tunesmith.executors._dask import DaskExecutor, dask_client_of
+from tunesmith.executors._devices import DeviceExecutor
 from tunesmith.executors._processes import ProcessExecutor
+from tunesmith.executors._resources import DevicePool, visible_gpus
 from tunesmith.executors._serial import SerialExecutor
 
 __all__ = [
     "DaskExecutor",
+    "DeviceExecutor",
+    "DevicePool",
     "Executor",
     "Outcome",
     "ProcessExecutor",
     "SerialExecutor",
     "Shared",
     "make_executor",
+    "visible_gpus",
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from tunesmith.executors._base import Executor, Outcome, Shared
 from tunesmith.executors._processes import _run_captured
+from tunesmith.executors._resources import limit_threads
 
 __all__ = ["DaskExecutor", "dask_client_of"]
 
@@ -61,7 +62,8 @@ class DaskExecutor(Executor):
     a client made here from an address is closed by :meth:`shutdown`, one passed in is
     left open (the caller owns it). ``resources`` are Dask worker resources each task
     needs (``{"GPU": 1}``: start workers with ``--resources GPU=1``), so the scheduler
-    never runs more tasks on a worker than it has of them.
+    never runs more tasks on a worker than it has of them; ``cpus_per_trial`` limits each
+    task's BLAS / OpenMP threads.
 
     >>> DaskExecutor("not an address")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -70,7 +72,8 @@ class DaskExecutor(Executor):
     """
 
     def __init__(self, client: Any, *, capacity: int | None = None,
-                 resources: dict[str, float] | None = None) -> None:
+                 resources: dict[str, float] | None = None,
+                 cpus_per_trial: int | None = None) -> None:
         if isinstance(client, str):
             if "://" not in client:
                 raise ValueError(
@@ -86,6 +89,7 @@ class DaskExecutor(Executor):
                 f"as 'tcp://127.0.0.1:8786', got {type(client).__name__} {client!r:.60}")
         self.client = client
         self.resources = dict(resources) if resources else None
+        self.cpus_per_trial = cpus_per_trial
         threads = sum(client.nthreads().values()) or 1
         self.n_workers = threads
         self.capacity = max(threads, capacity if capacity is not None else 2 * threads)
@@ -107,7 +111,8 @@ class DaskExecutor(Executor):
             # A scattered future among the arguments becomes the worker's copy of it.
             sent = tuple(a._future if isinstance(a, _DaskShared) else a for a in args)
             wrapped = tuple(i for i, a in enumerate(args) if isinstance(a, _DaskShared))
-            future = self.client.submit(_run_resolved, fn, sent, wrapped, pure=False,
+            future = self.client.submit(_run_resolved, fn, sent, wrapped,
+                                        self.cpus_per_trial, pure=False,
                                         resources=self.resources)
             self._futures[future] = task_id
 
@@ -159,11 +164,12 @@ class DaskExecutor(Executor):
             self.client.close()
 
 
-def _run_resolved(fn: Callable[..., Any], args: tuple[Any, ...], wrapped: tuple[int, ...]
-                  ) -> tuple[bool, Any, str | None]:
-    """On a worker: shared data (resolved by Dask) handed to the task as a Shared."""
+def _run_resolved(fn: Callable[..., Any], args: tuple[Any, ...], wrapped: tuple[int, ...],
+                  cpus: int | None) -> tuple[bool, Any, str | None]:
+    """On a worker: shared data (resolved by Dask) handed to the task as a Shared, its
+    thread pools limited to ``cpus``."""
     args = tuple(Shared(a) if i in wrapped else a for i, a in enumerate(args))
-    return _run_captured(fn, args)
+    return _run_captured(limit_threads, (cpus, fn, args))
 
 
 def _format(error: BaseException) -> str:

@@ -17,6 +17,7 @@ from joblib import cpu_count
 from joblib.executor import get_memmapping_executor
 
 from tunesmith.executors._base import Executor, Outcome, Shared
+from tunesmith.executors._resources import limit_threads
 
 __all__ = ["ProcessExecutor"]
 
@@ -64,7 +65,8 @@ class ProcessExecutor(Executor):
     Uses joblib's reusable loky executor, the pool scikit-learn's ``n_jobs`` uses:
     workers start once per Python session and are reused by later searches, and
     functions and arguments travel with cloudpickle (lambdas included). Each worker
-    limits its BLAS/OpenMP threads to ``cpu_count() // n_workers`` like joblib does.
+    limits its BLAS/OpenMP threads to ``cpu_count() // n_workers`` like joblib does
+    (``cpus_per_trial``, when given, through threadpoolctl too).
     Large inputs go through :meth:`share`: pickled once to a temporary file, loaded
     once per worker, instead of being pickled with every task.
 
@@ -78,13 +80,19 @@ class ProcessExecutor(Executor):
     [1, 2, 4]
     """
 
-    def __init__(self, n_workers: int, *, capacity: int | None = None) -> None:
+    def __init__(self, n_workers: int, *, capacity: int | None = None,
+                 cpus_per_trial: int | None = None) -> None:
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
             raise ValueError(f"n_workers must be a positive integer, got {n_workers!r}")
+        if cpus_per_trial is not None and (isinstance(cpus_per_trial, bool) or not isinstance(
+                cpus_per_trial, int) or cpus_per_trial < 1):
+            raise ValueError(f"cpus_per_trial must be a positive integer or None, got "
+                             f"{cpus_per_trial!r}")
         self.n_workers = n_workers
+        self.cpus_per_trial = cpus_per_trial
         # Twice the workers keeps each one fed while its next task is being pickled.
         self.capacity = max(n_workers, capacity if capacity is not None else 2 * n_workers)
-        threads = str(max(cpu_count() // n_workers, 1))
+        threads = str(cpus_per_trial or max(cpu_count() // n_workers, 1))
         env = {var: os.environ.get(var, threads) for var in _THREAD_VARS}
         # joblib's own factory: the pool is the one joblib (and so scikit-learn's n_jobs)
         # reuses, and it must carry joblib's temporary-folder manager, or a plain
@@ -97,6 +105,8 @@ class ProcessExecutor(Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> int:
         task_id = self._next_id
         self._next_id += 1
+        if self.cpus_per_trial is not None:  # also pools started before the env applied
+            fn, args = limit_threads, (self.cpus_per_trial, fn, args)
         self._futures[self._pool.submit(_run_captured, fn, args)] = task_id
         return task_id
 
