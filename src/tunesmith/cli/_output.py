@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the run module never imports this one back
     from tunesmith.cli._run import RunOutcome
 
 __all__ = ["Output", "display_state", "format_value", "params_text", "print_outcome",
-           "trial_dict"]
+           "trial_dict", "verdict_dict"]
 
 
 def format_value(value: float | None) -> str:
@@ -103,6 +103,33 @@ def trial_dict(trial: FrozenTrial) -> dict[str, Any]:
         "finished_at": trial.finished_at,
         "message": trial.message,
         "attrs": dict(trial.attrs),
+    })
+
+
+def verdict_dict(verdict: Any) -> dict[str, Any] | None:
+    """A run's verdict (a ``tunesmith.stats.SearchVerdict``) for JSON output: the
+    comparison with the default, the tied candidates, held-out scores and the lines."""
+    if verdict is None:
+        return None
+    c = verdict.versus_default
+    held = verdict.held_out
+
+    def interval(i: Any) -> dict[str, float] | None:
+        return None if i is None else {"estimate": i.estimate, "low": i.low, "high": i.high}
+
+    return json_safe({
+        "beats_default": verdict.beats_default,
+        "versus_default": None if c is None else {
+            "difference": c.difference, "low": c.low, "high": c.high, "p_value": c.p_value,
+            "n_folds": c.n_folds, "reason": c.reason},
+        "default_params": None if verdict.default is None else dict(verdict.default.params),
+        "default_value": None if verdict.default is None else verdict.default.mean,
+        "tied": [t.number for t in verdict.tied],
+        "confidence": verdict.confidence,
+        "held_out": None if held is None else {
+            "n_rows": held.n_rows, "tuned": interval(held.tuned),
+            "default": interval(held.default), "difference": interval(held.difference)},
+        "lines": verdict.lines(),
     })
 
 
@@ -353,6 +380,7 @@ def print_outcome(out: Output, outcome: RunOutcome, *, show_command: str | None 
             "n_train": outcome.n_train,
             "resumed_from": outcome.resumed_from,
             "elapsed_s": round(outcome.elapsed, 3),
+            "verdict": verdict_dict(outcome.verdict),
         })
         return
     if out.quiet:  # scripts: one line, no table
@@ -379,6 +407,11 @@ def print_outcome(out: Output, outcome: RunOutcome, *, show_command: str | None 
     grid.add_row("time", took)
     grid.add_row("storage", redact(outcome.storage))
     out.print(grid)
+    if outcome.verdict is not None:
+        out.print()
+        out.print(Text("Verdict", style="bold"))
+        for line in outcome.verdict.lines():
+            out.print(Text(f"  {clean(line, one_line=True)}"))
     ranked = sorted((t for t in trials if t.is_complete),
                     key=lambda t: (-float(t.value),  # type: ignore[arg-type]
                                    t.candidate if t.candidate is not None else t.number))

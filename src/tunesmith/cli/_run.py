@@ -88,6 +88,8 @@ class RunOutcome:
     elapsed: float
     #: Lines for the person (a time limit reached, where the model was saved).
     notes: list[str] = field(default_factory=list)
+    #: The tuned model against the default one (tunesmith.stats.SearchVerdict), or None.
+    verdict: Any = None
 
 
 def default_storage(study_file: Path) -> str:
@@ -417,6 +419,10 @@ def run_study(
         if data.X_test is not None:
             scorer = check_scoring(refit, scoring=problem.scoring)
             test_score = float(scorer(refit, data.X_test, data.y_test))
+        from tunesmith.cli._verdict import run_verdict
+
+        verdict = run_verdict(problem, data, trials, refit, scoring=_scoring_label(problem),
+                              n_jobs=n_jobs)
         if options.save_model is not None:
             from tunesmith.cli._model import save_model
 
@@ -430,6 +436,7 @@ def run_study(
             "test_source": data.test_source,
             "n_test": data.n_test,
             "n_train": len(data.X),
+            "verdict": None if verdict is None else verdict.lines(),
         })
     finally:
         store.close()
@@ -438,6 +445,7 @@ def run_study(
         planned=search.planned, trials=trials, best=best, test_score=test_score,
         test_source=data.test_source, n_test=data.n_test, n_train=len(data.X),
         resumed_from=done, elapsed=time.monotonic() - started, notes=notes,
+        verdict=verdict,
     )
 
 

@@ -22,6 +22,7 @@ from sklearn.utils import _safe_indexing
 
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
 from tunesmith.stats import (
+    Contender,
     HeldOut,
     SearchVerdict,
     SimplicityRule,
@@ -222,7 +223,8 @@ def trials_verdict(estimator: Any, trials: Sequence[FrozenTrial], X: Any, y: Any
         default_model = clone(estimator).fit(X, y, **dict(fit_params or {}))
         held = held_out_scores(tuned, default_model, X_test, y_test, scorer,
                                confidence=confidence, n_resamples=n_resamples)
-    result = verdict(trials, Direction.MAXIMIZE, default=evaluation.scores,
+    default = Contender("default", dict(evaluation.params), evaluation.scores)
+    result = verdict(trials, Direction.MAXIMIZE, default=default,
                      test_fraction=split_test_fraction(splits), confidence=confidence,
                      simplest=simplest, held_out=held, metric=metric, scoring=scoring)
     return result, evaluation

@@ -202,7 +202,7 @@ def verdict(
     trials: Iterable[FrozenTrial],
     direction: Direction | str,
     *,
-    default: FrozenTrial | Sequence[float] | np.ndarray | int | None = None,
+    default: FrozenTrial | Contender | Sequence[float] | np.ndarray | int | None = None,
     test_fraction: float | None = None,
     confidence: float = 0.95,
     simplest: SimplicityRule | None = None,
@@ -213,8 +213,9 @@ def verdict(
     """The verdict of stored trials: the best (``records.best_trial``) against a default
     or baseline, and against every other complete trial, on their fold scores.
 
-    ``default`` is the default model's fold scores (same folds, same order), a baseline
-    trial, or a baseline trial's number; None leaves that comparison out (and says so).
+    ``default`` is the default model's fold scores (same folds, same order) or its
+    :class:`Contender`, a baseline trial, or a baseline trial's number; None leaves
+    that comparison out (and says so).
     Trials without fold scores (an objective that is not cross-validated) cannot be
     tested: the verdict says so instead of guessing. ``metric`` picks the fold score of
     a multi-metric search; ``scoring`` is the name printed (``metric`` by default).
@@ -257,8 +258,8 @@ def verdict(
 
 def _default_contender(default: Any, trials: list[FrozenTrial], metric: str
                        ) -> Contender | None:
-    if default is None:
-        return None
+    if default is None or isinstance(default, Contender):
+        return default
     if isinstance(default, int | np.integer) and not isinstance(default, bool):
         found = [t for t in trials if t.number == int(default)]
         if not found:
