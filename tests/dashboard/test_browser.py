@@ -46,6 +46,8 @@ def _plots_drawn(page: Any) -> None:
         box = page.locator(f"#plot-{key}")
         assert box.get_attribute("data-drawn") == "figure", (key, box.inner_text())
         assert box.locator(".main-svg").count() >= 1, key
+    # plotly's own message when a WebGL plot (parallel coordinates) cannot draw
+    assert page.locator(".no-webgl").count() == 0, "WebGL plot not drawn"
 
 
 def _errors(page: Any) -> list[str]:
@@ -134,15 +136,16 @@ def test_stored_strings_render_as_text(small_site, page, helpers, kind) -> None:
 
     sid = expected["named"][kind]
     page.goto(f"{address}/studies/{sid}")
-    page.wait_for_selector("#plot-slice[data-drawn]", timeout=60_000)
+    page.wait_for_selector('#plots[data-state="drawn"]', timeout=60_000)
     page.wait_for_selector("#trials tbody tr")
     assert page.text_content("#name") == shown
     cells = page.locator("#trials td.params").all_text_contents()
     assert any(f"kind={shown}" in cell for cell in cells)
     if kind != "markup":  # no complete trial has the markup kind: no plot shows it
         # Drawn by plotly as the characters themselves (tick labels are cut at 40).
-        svg_text = page.locator("#plot-slice .main-svg").first.text_content() or ""
-        assert shown[:20] in svg_text
+        for key in ("slice", "parallel"):
+            svg_text = " ".join(page.locator(f"#plot-{key} .main-svg").all_text_contents())
+            assert shown[:20] in svg_text, key
 
     page.goto(f"{address}/studies/{sid}/trials/5")
     page.wait_for_selector("#failure-box:not([hidden])")

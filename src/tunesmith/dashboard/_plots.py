@@ -11,6 +11,7 @@ its place, never a failed page.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -38,7 +39,7 @@ PLOTS = (
 )
 #: Complete trials the plots of parameters (importance, parallel coordinates, slices,
 #: contour) are drawn from, evenly spread over the study; the top ten come with them.
-SPREAD_TRIALS = 1000
+SPREAD_TRIALS = 500
 #: Of those, the trials the importance's forest and the contour's interpolation use
 #: (their cost grows with the trials).
 MODEL_TRIALS = 500
@@ -101,10 +102,23 @@ def figure(key: str, sample: Sample, direction: Direction,
         return {"key": key, "title": TITLES[key], "message": str(exc)}
     made.update_layout(autosize=True, width=None)
     if key == "history" and sample.total > len(sample.history):
-        made.update_layout(title_text=f"Optimisation history: a sample of "
-                                      f"{len(sample.history):,} of {sample.total:,} trials "
-                                      "(every improvement of the best kept)")
-    return {"key": key, "title": TITLES[key], "figure": json.loads(made.to_json())}
+        made.update_layout(title_text=f"History: {len(sample.history):,} of "
+                                      f"{sample.total:,} trials (every improvement kept)")
+    drawn = json.loads(made.to_json())
+    if key == "parallel":
+        _plain_ticks(drawn)
+    return {"key": key, "title": TITLES[key], "figure": drawn}
+
+
+def _plain_ticks(drawn: dict[str, Any]) -> None:
+    """Parallel coordinates draw tick labels as plain text (no entities, no tags, unlike
+    every other plotly text): give them the stored text back, control characters still
+    escaped."""
+    for trace in drawn.get("data", []):
+        for dimension in trace.get("dimensions", []):
+            if "ticktext" in dimension:
+                dimension["ticktext"] = [html.unescape(t) if isinstance(t, str) else t
+                                         for t in dimension["ticktext"]]
 
 
 def importance_of(sample: Sample, direction: Direction) -> dict[Any, float]:
