@@ -16,7 +16,7 @@ the ratio tunesmith / Optuna, and then ASHA with two workers in each (tunesmith:
 ``n_jobs=2``, two processes; Optuna: ``n_jobs=2``, two threads).
 
     nice -n 10 python benchmarks/early_stopping_pruners.py [--seeds 5] [--trials 40]
-        [--no-parallel]
+        [--no-parallel] [--pruners median,asha,hyperband]
 
 ``main()`` returns the rows, so ``benchmarks/early_stopping.py`` can call it. Needs
 Optuna 5 (``pip install optuna``).
@@ -167,6 +167,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--no-parallel", action="store_true",
                         help="skip ASHA with two workers")
+    parser.add_argument("--pruners", default=",".join(PRUNERS),
+                        help="which pruners run in one process (comma-separated; empty: none)")
     args = parser.parse_args(argv)
     import optuna
 
@@ -175,7 +177,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     seeds = range(args.seeds)
     curves = {seed: Curves(seed, args.trials) for seed in seeds}
     full = args.trials * EPOCHS
-    runs = [(p, 1) for p in PRUNERS] + ([] if args.no_parallel else [("asha", 2)])
+    chosen = [p for p in args.pruners.split(",") if p]
+    unknown = sorted(set(chosen) - set(PRUNERS))
+    if unknown:
+        parser.error(f"unknown pruners {unknown}; use some of {', '.join(PRUNERS)}")
+    runs = [(p, 1) for p in chosen] + ([] if args.no_parallel else [("asha", 2)])
     rows = []
     for pruner, n_jobs in runs:
         ours = [run_tunesmith(curves[s], pruner, s, args.trials, n_jobs) for s in seeds]
