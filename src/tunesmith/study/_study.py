@@ -26,6 +26,7 @@ from tunesmith.report._mixin import StudyReportMixin
 from tunesmith.samplers import Sampler, make_sampler
 from tunesmith.space import Dimension, Space, SpaceUnion, to_space
 from tunesmith.storage import Storage, open_storage
+from tunesmith.study._frame import FrameMixin
 from tunesmith.study._identity import (
     check_matches_stored,
     check_seed,
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 
 
-class Study(StudyReportMixin):
+class Study(StudyReportMixin, FrameMixin):
     """One search: a space, a sampler, a direction and a stored list of trials.
 
     Parameters
