@@ -69,6 +69,8 @@ class HyperbandPruner(Pruner):
                                  "trial)") from None
         self.max_resource = max_resource
         self.seed = None if seed is None else check_int("seed", seed, 0)
+        # (number, max_resource) -> bracket: a draw per trial, not per trial and question.
+        self._brackets: dict[tuple[int, int], int] = {}
 
     def _settings(self) -> dict[str, Any]:
         return {"min_resource": self.min_resource, "max_resource": self.max_resource,
@@ -87,6 +89,12 @@ class HyperbandPruner(Pruner):
         resource = max_resource if max_resource is not None else self.max_resource
         if not isinstance(resource, int):
             raise ValueError("a bracket is known once max_resource is")
+        known = self._brackets.get((number, resource))
+        if known is None:
+            known = self._brackets[(number, resource)] = self._draw(number, resource)
+        return known
+
+    def _draw(self, number: int, resource: int) -> int:
         weights = np.array(self._weights(resource), dtype=float)
         draw = np.random.default_rng([0 if self.seed is None else self.seed, number]).random()
         index = int(np.searchsorted(np.cumsum(weights) / weights.sum(), draw, side="right"))
