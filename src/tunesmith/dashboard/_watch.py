@@ -95,7 +95,7 @@ class Watch:
     """
 
     def __init__(self, source: Source, study_id: int, direction: Direction, *,
-                 min_interval: float = 0.25, redraw_s: float = 4.0) -> None:
+                 min_interval: float = 0.25, redraw_s: float = 8.0) -> None:
         self.source = source
         self.study_id = study_id
         self.direction = direction

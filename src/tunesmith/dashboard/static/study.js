@@ -1,5 +1,5 @@
 /* A study's page: live summary (polled every second through the change sequence),
- * the verdict, the report's plots (redrawn at most every five seconds while the
+ * the verdict, the report's plots (redrawn at most every eight seconds while the
  * study runs), and the trials table sorted, filtered and paged by the server. */
 "use strict";
 
@@ -7,19 +7,25 @@
   const {h, fill, num, params, seconds, time, json, every, badge, counts, STATES} = TS;
   const sid = Number(location.pathname.split("/")[2]);
   const api = "/api/studies/" + sid;
-  const PLOT_EVERY_MS = 5000;
+  const PLOT_EVERY_MS = 8000;
   const VERDICT_EVERY_MS = 15000;
   const table = {sort: "number", order: "asc", offset: 0, limit: 50, total: 0};
   let seq = null;
   let plotted = {seq: null, at: 0, busy: false};
   let verdictAt = 0;
   let tableBusy = false;
-  // plotly.js (4 MB) loads while the page asks for its data.
+  // plotly.js (4 MB, seconds to evaluate on a slow machine) is loaded once the first
+  // status is shown, while the server draws the plots (it started when the page was
+  // asked for): the count never waits for it.
+  let loadPlotly;
   const plotlyReady = new Promise((resolve, reject) => {
-    if (window.Plotly) { resolve(); return; }
-    const tag = document.getElementById("plotly-js");
-    tag.addEventListener("load", () => resolve());
-    tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+    loadPlotly = () => {
+      if (window.Plotly) { resolve(); return; }
+      const tag = h("script", {src: "/static/plotly.min.js"});
+      tag.addEventListener("load", () => resolve());
+      tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+      document.head.append(tag);
+    };
   });
 
   // -- the study ---------------------------------------------------------------------
@@ -235,5 +241,5 @@
   });
 
   loadStudy().catch((error) => fill(document.getElementById("name"), error.message));
-  every(1000, poll);
+  every(1000, poll).finally(() => setTimeout(loadPlotly, 0));
 })();
