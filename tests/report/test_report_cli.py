@@ -51,7 +51,17 @@ def test_report_prints_the_text(stored, capsys, monkeypatch) -> None:
     lines = out.splitlines()
     assert lines[0] == "knn: maximize, 8 trials (8 complete)"
     assert lines[1].startswith("best: trial ")
-    assert any(line.startswith("tied with the best") for line in lines)
+    # The verdict is the one `tunesmith run` stored (best against the default model).
+    from tunesmith.cli._resume import RESULT_ATTR
+    from tunesmith.storage import open_storage
+
+    storage = open_storage(f"sqlite:///{stored.with_suffix('.db')}")
+    try:
+        verdict = storage.study_attrs(storage.study_id("knn"))[RESULT_ATTR]["verdict"]
+    finally:
+        storage.close()
+    assert verdict and verdict[0].startswith("better than default")
+    assert lines[2 + 2:2 + 2 + len(verdict)] == verdict  # after the best and its 2 params
     assert lines[-1].startswith("importance: ")
     # The same report by name and storage.
     url = f"sqlite:///{stored.with_suffix('.db')}"

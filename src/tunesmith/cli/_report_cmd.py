@@ -1,9 +1,10 @@
 """``tunesmith report NAME``: a stored study's verdict, importance and plots.
 
-Prints the report as text; ``--html FILE`` writes it as one self-contained HTML page
-(plotly inlined: it opens with no network), ``--png DIR`` each plot as a PNG
-(matplotlib). Reads the storage the way the other inspection commands do (SQLite
-read-only), so it is safe while a run is writing.
+Prints the report as text, with the verdict ``tunesmith run`` stored (the best against
+the study file's estimator with its defaults); ``--html FILE`` writes it as one
+self-contained HTML page (plotly inlined: it opens with no network), ``--png DIR`` each
+plot as a PNG (matplotlib). Reads the storage the way the other inspection commands do
+(SQLite read-only), so it is safe while a run is writing.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def _check_outputs(html: Path | None, png: Path | None) -> None:
 def _cmd_report(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
     from tunesmith.cli import _study_and_storage
     from tunesmith.cli._inspect import _study_id
+    from tunesmith.cli._resume import RESULT_ATTR
     from tunesmith.cli._storage import open_for_inspection
     from tunesmith.cli._text import clean
     from tunesmith.report import Report
@@ -78,7 +80,12 @@ def _cmd_report(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
         study_id = _study_id(storage, name, url)
         direction = storage.study_direction(study_id)
         trials = storage.trials(study_id)
-    report = Report(trials, direction, title=name, top=args.top)
+        result = storage.study_attrs(study_id).get(RESULT_ATTR)
+    # `tunesmith run` stores its verdict (against the default model, held-out scores);
+    # without one (a study made in Python) the report tests the candidates' fold scores.
+    stored = result.get("verdict") if isinstance(result, dict) else None
+    verdict = [str(line) for line in stored] if isinstance(stored, list) and stored else None
+    report = Report(trials, direction, title=name, top=args.top, verdict=verdict)
     if not args.quiet or not (args.html or args.png):
         for line in report.lines():
             print(clean(line), file=out.stdout)
