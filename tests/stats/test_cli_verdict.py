@@ -62,7 +62,7 @@ def test_grid_with_the_default_inside(capsys, tmp_path: Path, monkeypatch) -> No
     scores = cross_val_score(KNeighborsClassifier(), Xtr, ytr, cv=3)
     assert v["default_value"] == pytest.approx(scores.mean())
     assert v["versus_default"]["n_folds"] == 3
-    assert v["lines"][0].startswith(f"better than default ({scores.mean():.5f}): ")
+    assert v["lines"][0].startswith(f"better than default (mean {scores.mean():.5f}): ")
     assert v["held_out"]["n_rows"] == 45
     assert v["held_out"]["tuned"]["estimate"] == summary["test_score"]
 
@@ -89,7 +89,7 @@ def test_quickstart_says_tuning_did_not_beat_the_default(capsys, tmp_path: Path,
         default.fit(Xtr, ytr).score(Xte, yte))
     assert v["held_out"]["default"]["estimate"] > v["held_out"]["tuned"]["estimate"]
     assert v["beats_default"] is False
-    assert v["lines"][0].startswith("better than default (0.98594): no (not significant)")
+    assert v["lines"][0].startswith("better than default (mean 0.98594): no (not significant)")
     assert v["held_out"]["difference"]["low"] < 0 < v["held_out"]["difference"]["high"]
     assert np.isfinite(v["versus_default"]["p_value"])
 

@@ -52,10 +52,10 @@ def test_default_comparison_in_words() -> None:
     d = np.array(BEST) - np.array(FAR)
     assert v.versus_default.difference == pytest.approx(d.mean())
     assert v.lines()[0].startswith(
-        f"better than default (0.70400): yes, +{100 * d.mean():.1f} points, 95% interval [")
+        f"better than default (mean 0.70400): yes, +{100 * d.mean():.1f} points, 95% interval [")
     v = verdict(trials, "maximize", default=CLOSE, test_fraction=0.25)
     assert v.beats_default is False
-    assert v.lines()[0].startswith("better than default (0.86000): no (not significant), +0.4")
+    assert v.lines()[0].startswith("better than default (mean 0.86000): no (not significant), +0.4")
 
 
 def test_minimize_is_oriented() -> None:
@@ -64,7 +64,7 @@ def test_minimize_is_oriented() -> None:
     assert v.best.number == 0 and v.tied == ()
     assert v.versus_default.difference == pytest.approx(2.05)  # default loss - best loss
     assert v.beats_default and not v.points
-    assert v.lines()[0].startswith("better than default (3.05000): yes, +2.05, 95% interval")
+    assert v.lines()[0].startswith("better than default (mean 3.05000): yes, +2.05, 95% interval")
 
 
 def test_baseline_trial_by_number_and_the_default_itself() -> None:
@@ -72,7 +72,7 @@ def test_baseline_trial_by_number_and_the_default_itself() -> None:
     v = verdict(trials, "maximize", default=0, test_fraction=0.25)
     assert v.default.label == "baseline (trial 0)" and v.beats_default is False
     same = verdict(trials, "maximize", default=1, test_fraction=0.25)
-    assert same.lines()[0] == ("better than baseline (trial 1) (0.86400): no, the same score "
+    assert same.lines()[0] == ("better than baseline (trial 1) (mean 0.86400): no, the same score "
                                "on every fold")
     with pytest.raises(ValueError, match="default=7 names no trial of this study"):
         verdict(trials, "maximize", default=7)
@@ -91,7 +91,7 @@ def test_no_default_says_so() -> None:
 def test_one_fold_and_nan_folds() -> None:
     v = verdict([_trial(0, {}, [0.9])], "maximize", default=[0.8])
     assert v.beats_default is None
-    assert v.lines()[0].startswith("better than default (0.80000): cannot tell: only one fold")
+    assert v.lines()[0].startswith("better than default (mean 0.80000): cannot tell: only one fold")
     nan = math.nan
     v = verdict([_trial(0, {}, [0.9, nan, 0.91, 0.92])], "maximize",
                 default=[0.8, 0.8, nan, 0.81], test_fraction=1 / 3)

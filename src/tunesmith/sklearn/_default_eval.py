@@ -258,7 +258,7 @@ class VerdictMixin:
         >>> search.default_.candidate is None, v.beats_default
         (True, False)
         >>> print(v.lines()[0])
-        better than default (0.96667): no (not significant), +1.3 points, 95% interval ...
+        better than default (mean 0.96667): no (not significant), +1.3 points, 95% interval ...
         """
         from sklearn.base import is_classifier
         from sklearn.model_selection import check_cv

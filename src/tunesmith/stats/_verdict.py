@@ -125,7 +125,7 @@ def assess(
     >>> default = Contender("default", {}, np.array([0.80, 0.81, 0.79, 0.82, 0.80]))
     >>> v = assess(best, [other], default=default, simplest={"C": "min"})
     >>> print("\\n".join(v.lines()))
-    better than default (0.80400): yes, +4.6 points, 95% interval [+2.5, +6.7] (p = 0.004)
+    better than default (mean 0.80400): yes, +4.6 points, 95% interval [+2.5, +6.7] (p = 0.004)
     tied with the best: 1 other candidate (of 1; not significantly worse)
     simplest of the tied (C: min): trial 1, C=1, mean 0.84400
     (corrected resampled t-test over 5 folds, test/train = 0.25 assumed (k-fold), 95% intervals)

@@ -48,7 +48,7 @@ def _default_line(v: SearchVerdict) -> str:
     c = v.versus_default
     if v.default is None or c is None:
         return "better than default: not tested (no default or baseline evaluated)"
-    head = f"better than {v.default.label} ({_score(v.default.mean)})"
+    head = f"better than {v.default.label} (mean {_score(v.default.mean)})"
     if c.n_folds == 0 or c.n_folds == 1:
         return f"{head}: cannot tell: {c.reason}"
     if c.reason is not None and c.difference == 0.0:
