@@ -79,6 +79,8 @@ def test_report_writes_html_and_pngs(stored, capsys, tmp_path, monkeypatch) -> N
     text = html.read_text(encoding="utf-8")
     assert "<title>knn</title>" in text and 'data-plot="fold_spread"' in text
     assert "Top 3 candidates" in text
+    # The default model's fold scores, as `tunesmith run` stored them, beside the top 3.
+    assert '"name":"default"' in text
     assert f"wrote {html}" in err
     assert sorted(p.name for p in png.iterdir()) == sorted(
         ["history.png", "importance.png", "parallel.png", "slices.png", "contour.png",

@@ -10,6 +10,7 @@ plot as a PNG (matplotlib). Reads the storage the way the other inspection comma
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,16 @@ def _check_outputs(html: Path | None, png: Path | None) -> None:
             raise ConfigError("--png", f"the PNG plots need matplotlib: {PLOTS_EXTRA}")
 
 
+def _default_scores(stored: Any) -> list[float] | None:
+    """The default model's fold scores as ``tunesmith run`` stored them (None: a failed
+    fold, read as NaN), or None when there are none."""
+    if not isinstance(stored, list) or not stored or not all(
+            s is None or (isinstance(s, int | float) and not isinstance(s, bool))
+            for s in stored):
+        return None
+    return [math.nan if s is None else float(s) for s in stored]
+
+
 def _cmd_report(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
     from tunesmith.cli import _study_and_storage
     from tunesmith.cli._inspect import _study_id
@@ -83,9 +94,11 @@ def _cmd_report(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
         result = storage.study_attrs(study_id).get(RESULT_ATTR)
     # `tunesmith run` stores its verdict (against the default model, held-out scores);
     # without one (a study made in Python) the report tests the candidates' fold scores.
-    stored = result.get("verdict") if isinstance(result, dict) else None
+    result = result if isinstance(result, dict) else {}
+    stored = result.get("verdict")
     verdict = [str(line) for line in stored] if isinstance(stored, list) and stored else None
-    report = Report(trials, direction, title=name, top=args.top, verdict=verdict)
+    report = Report(trials, direction, title=name, top=args.top, verdict=verdict,
+                    default=_default_scores(result.get("default_scores")))
     if not args.quiet or not (args.html or args.png):
         for line in report.lines():
             print(clean(line), file=out.stdout)

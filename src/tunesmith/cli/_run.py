@@ -437,6 +437,10 @@ def run_study(
             "n_test": data.n_test,
             "n_train": len(data.X),
             "verdict": None if verdict is None else verdict.lines(),
+            # The default model's fold scores (None: a failed fold); `tunesmith report`
+            # draws them beside the top candidates'.
+            "default_scores": None if verdict is None or verdict.default is None else [
+                None if np.isnan(s) else float(s) for s in verdict.default.scores],
         })
     finally:
         store.close()
