@@ -139,3 +139,49 @@ def test_the_executor_contract_holds_on_dask(client, name) -> None:
         getattr(contract, name)(executor)
     finally:
         executor.shutdown()
+
+
+STUDY_FILE = """
+[data]
+dataset = "iris"
+[estimator]
+class = "sklearn.svm.SVC"
+[space]
+C = [0.1, 1, 10]
+[search]
+strategy = "grid"
+cv = 3
+"""
+
+
+def test_a_study_file_with_an_executor_runs_its_folds_on_that_scheduler(client,
+                                                                        tmp_path) -> None:
+    from tunesmith.cli import main
+
+    plain, on_dask = tmp_path / "plain.toml", tmp_path / "dask.toml"
+    plain.write_text(STUDY_FILE)
+    on_dask.write_text(STUDY_FILE + f'executor = "{client.scheduler.address}"\n')
+    assert main(["run", str(plain), "-q"]) == 0
+    with distributed.get_task_stream(client) as stream:
+        assert main(["run", str(on_dask), "-q"]) == 0
+    assert len([t for t in stream.data if t["key"].startswith("_run_resolved")]) == 3 * 3
+
+    def scores(path: Path) -> list:
+        with tunesmith.storage.open_storage(f"sqlite:///{path.with_suffix('.db')}") as st:
+            return [(t.candidate, t.value) for t in st.trials(st.study_id(path.stem))]
+
+    assert scores(on_dask) == scores(plain)
+
+
+def test_a_study_file_may_not_send_the_work_to_another_host_on_its_own(tmp_path,
+                                                                       capsys) -> None:
+    from tunesmith.cli import main
+
+    path = tmp_path / "s.toml"
+    path.write_text(STUDY_FILE + 'executor = "tcp://10.9.8.7:8786"\n')
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "search.executor" in err and "--trust-storage" in err and err.count("\n") == 1
+    path.write_text(STUDY_FILE + 'executor = "10.9.8.7:8786"\n')
+    assert main(["run", str(path)]) == 2
+    assert "is not a Dask scheduler address" in capsys.readouterr().err

@@ -160,13 +160,14 @@ def _cmd_run(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
     from tunesmith.cli._config import load_settings
     from tunesmith.cli._output import print_outcome
     from tunesmith.cli._run import RunOptions, run_study
-    from tunesmith.cli._storage import check_url
+    from tunesmith.cli._storage import check_executor, check_url
     from tunesmith.cli._text import redact
 
     path = Path(args.study)
     settings = load_settings(path)
     settings = _with_overrides(settings, args)
     storage = check_url(_run_storage(args, settings, path))
+    check_executor(settings.search.executor, args.trust_storage)
 
     def on_start(name: str, url: str, planned: int | None, done: int, folds: int | None
                  ) -> None:

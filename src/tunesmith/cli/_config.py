@@ -359,6 +359,8 @@ class SearchSettings(_Model):
     pruner_settings: _FrozenMap[int | float | str] = Field(default_factory=dict)
     #: Racing over folds (a grid or random search over value lists: the drop-ins).
     racing: bool = Field(default=False, strict=True)
+    #: A Dask scheduler's address: the trials (or folds) run on that cluster.
+    executor: str | None = None
 
     @field_validator("n_trials")
     @classmethod
@@ -385,6 +387,14 @@ class SearchSettings(_Model):
                              '"hyperband" to [search]')
         make_pruner(pruner.value, **settings)  # its ValueError names the setting
         return settings
+
+    @field_validator("executor")
+    @classmethod
+    def _scheduler(cls, executor: str | None) -> str | None:
+        if executor is not None and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+", executor):
+            raise ValueError(f"{json.dumps(executor)} is not a Dask scheduler address; give "
+                             'one such as "tcp://10.0.0.5:8786", or leave the key out')
+        return executor
 
     @field_validator("n_jobs")
     @classmethod

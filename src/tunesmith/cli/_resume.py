@@ -37,7 +37,8 @@ PLANNED_ATTR = "cli_planned"
 RESULT_ATTR = "cli_result"
 
 # Settings that may change between a run and its resume without changing any result.
-_VOLATILE = {("name",), ("description",), ("storage",), ("search", "n_jobs")}
+_VOLATILE = {("name",), ("description",), ("storage",), ("search", "n_jobs"),
+             ("search", "executor")}
 
 
 

@@ -168,9 +168,10 @@ class CVObjective:
 class _Search(abc.ABC):
     """Runs (or resumes) the search into storage and returns the refit best estimator."""
 
-    def __init__(self, problem: Problem, *, n_jobs: int) -> None:
+    def __init__(self, problem: Problem, *, n_jobs: int, executor: str | None = None) -> None:
         self.problem = problem
         self.n_jobs = n_jobs
+        self.executor = executor  # a Dask scheduler's address, or None
 
     @property
     @abc.abstractmethod
@@ -221,7 +222,7 @@ class _DropInSearch(_Search):
             assert p.n_trials is not None  # the model checks: every other strategy has it
             search = RandomizedSearchCV(p.estimator, dict(p.space), n_iter=p.n_trials,
                                         random_state=p.seed, **common)
-        with _time_limit(timeout) as limit:
+        with _time_limit(timeout) as limit, _on_cluster(self.executor, search):
             try:
                 search.fit(data.X, data.y)
             except KeyboardInterrupt:
@@ -248,7 +249,7 @@ class _StudySearch(_Search):
                 # n_trials is the study's budget, counted in storage: a resumed study
                 # runs only what is missing.
                 study.optimize(objective, n_trials=int(p.n_trials or 0), timeout=timeout,
-                               show_progress=show_progress)
+                               show_progress=show_progress, executor=self.executor)
         finally:
             study.close()
         return None
@@ -317,12 +318,27 @@ def _time_limit(seconds: float | None) -> Iterator[_Limit]:
         timer.cancel()
 
 
+@contextlib.contextmanager
+def _on_cluster(address: str | None, search: Any) -> Iterator[None]:
+    """The drop-in's folds on the Dask scheduler at ``address``, through joblib's Dask
+    backend (the drop-ins follow it as scikit-learn does)."""
+    if address is None:
+        yield
+        return
+    import joblib
+    from distributed import Client
+
+    search.set_params(n_jobs=None)  # None follows the backend: the cluster's workers
+    with Client(address) as client, joblib.parallel_backend("dask", client=client):
+        yield
+
+
 def _model_name(estimator: BaseEstimator) -> str:
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     return type(final).__name__
 
 
-def _search_for(problem: Problem, n_jobs: int) -> _Search:
+def _search_for(problem: Problem, n_jobs: int, executor: str | None = None) -> _Search:
     if problem.pruner != "none" and problem.list_form and problem.strategy in (
             Strategy.GRID, Strategy.RANDOM):
         raise ConfigError(
@@ -331,7 +347,7 @@ def _search_for(problem: Problem, n_jobs: int) -> _Search:
             "entries are all lists runs scikit-learn's drop-in; use strategy = \"tpe\" "
             "or ranges in [space], or remove pruner")
     if problem.strategy in (Strategy.GRID, Strategy.RANDOM) and problem.list_form:
-        return _DropInSearch(problem, n_jobs=n_jobs)
+        return _DropInSearch(problem, n_jobs=n_jobs, executor=executor)
     if problem.racing:
         raise ConfigError(
             "search.racing",
@@ -341,7 +357,7 @@ def _search_for(problem: Problem, n_jobs: int) -> _Search:
         )
     if problem.strategy is not Strategy.RANDOM:
         _check_sampler_available(problem.strategy)
-    return _StudySearch(problem, n_jobs=n_jobs)
+    return _StudySearch(problem, n_jobs=n_jobs, executor=executor)
 
 
 def _check_sampler_available(strategy: Strategy) -> None:
@@ -389,7 +405,7 @@ def run_study(
     started = time.monotonic()
     data, problem = prepare(settings)
     n_jobs = settings.search.n_jobs if n_jobs is None else n_jobs
-    search = _search_for(problem, n_jobs)
+    search = _search_for(problem, n_jobs, settings.search.executor)
     # A native study can be extended (more trials continue the same sequence); a
     # drop-in's candidate list depends on n_iter, so there it is part of the identity.
     fingerprint = fingerprint_of(settings, data, extendable=isinstance(search, _StudySearch))

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tunesmith.storage import Storage
 
 __all__ = [
+    "check_executor",
     "check_url",
     "is_foreign_sqlite",
     "is_remote",
@@ -64,6 +65,23 @@ def sqlite_path(url: str) -> str | None:
 def is_remote(url: str) -> bool:
     """Whether ``url`` names a database server rather than a local SQLite file."""
     return sqlite_path(url) is None
+
+
+def check_executor(address: str | None, trusted: bool) -> None:
+    """A study file may not send the work to another host's Dask scheduler on its own:
+    the data and the code go there, and what comes back is unpickled here.
+
+    >>> check_executor("tcp://127.0.0.1:8786", trusted=False)
+    """
+    if address is None or trusted:
+        return
+    host = address.partition("://")[2].rsplit(":", 1)[0].strip("[]")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(
+            "search.executor", f"the study file sends the work to the Dask scheduler "
+                               f"{address!r}, which receives your data and whose results "
+                               "are unpickled here; pass --trust-storage if you trust "
+                               "this file")
 
 
 def check_url(url: str, key: str = "storage") -> str:

@@ -40,13 +40,14 @@ def add_worker_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def _cmd_worker(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
     from tunesmith.cli import EXIT_OK, _given_storage, _run_storage, _terminate_as_interrupt
     from tunesmith.cli._config import ConfigError, load_settings
-    from tunesmith.cli._storage import check_url, open_for_run
+    from tunesmith.cli._storage import check_executor, check_url, open_for_run
     from tunesmith.cli._text import redact
 
     if args.name.endswith(".toml"):
         path = Path(args.name)
         settings = load_settings(path)
         url = check_url(_run_storage(args, settings, path))
+        check_executor(settings.search.executor, args.trust_storage)
     else:
         given = _given_storage(args)
         if given is None:
@@ -94,7 +95,7 @@ def run_cli_worker(settings: Any, url: str, *, n_jobs: int, poll: float) -> int 
     from tunesmith.study import run_worker
 
     data, problem = prepare(settings)
-    search = _search_for(problem, n_jobs)
+    search = _search_for(problem, n_jobs, settings.search.executor)
     fingerprint = fingerprint_of(settings, data, extendable=isinstance(search, _StudySearch))
     store = open_for_run(url)
     try:
@@ -105,7 +106,8 @@ def run_cli_worker(settings: Any, url: str, *, n_jobs: int, poll: float) -> int 
             return None
         study, objective = search.open(data, storage=store, name=settings.name)
         try:
-            return run_worker(study, objective, n_trials=search.planned, poll=poll)
+            return run_worker(study, objective, n_trials=search.planned, poll=poll,
+                              executor=search.executor)
         finally:
             study.close()
     finally:

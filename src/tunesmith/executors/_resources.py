@@ -21,10 +21,12 @@ def visible_gpus() -> list[str]:
     """The GPU ids this process may use: ``CUDA_VISIBLE_DEVICES``, else ``nvidia-smi -L``.
 
     >>> import os
+    >>> before = os.environ.get("CUDA_VISIBLE_DEVICES")
     >>> os.environ["CUDA_VISIBLE_DEVICES"] = "2,3"
     >>> visible_gpus()
     ['2', '3']
-    >>> del os.environ["CUDA_VISIBLE_DEVICES"]
+    >>> _ = os.environ.pop("CUDA_VISIBLE_DEVICES") if before is None else (
+    ...     os.environ.update(CUDA_VISIBLE_DEVICES=before))
     """
     given = os.environ.get("CUDA_VISIBLE_DEVICES")
     if given is not None:
