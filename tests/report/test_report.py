@@ -172,8 +172,6 @@ def test_search_report_shows_the_verdict_against_the_default(tmp_path) -> None:
     plain = search.report()
     assert plain.lines()[0] == "GridSearchCV(LogisticRegression): maximize, 3 trials " \
                                "(3 complete)"
-    if not hasattr(search, "verdict"):
-        pytest.skip("the drop-ins' verdict() is not in this checkout")
     report = search.report(X, y)
     assert report.verdict_lines() == search.verdict_.lines()
     assert any(line.startswith("better than default") for line in report.lines())
