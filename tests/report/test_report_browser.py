@@ -47,6 +47,7 @@ def test_the_lessons_report_draws_every_plot_offline(tmp_path, capsys, monkeypat
     assert main(["report", str(EXAMPLE), "--storage", url, "--html", str(html)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("titanic_grid: maximize, 140 trials (84 complete, 56 skipped)")
+    assert "better than default" in text  # the verdict tunesmith run stored
 
     errors: list[str] = []
     outside: list[str] = []
@@ -101,6 +102,7 @@ def test_the_lessons_report_draws_every_plot_offline(tmp_path, capsys, monkeypat
         assert drawn[name]["points"] > 0, (name, drawn[name])
     assert drawn["history"]["points"] == 2 * 84  # each complete trial, and the running best
     assert drawn["parallel"]["points"] == 84
+    assert drawn["fold_spread"]["traces"] == 11  # the top ten and the default model
 
     from matplotlib.image import imread
 
