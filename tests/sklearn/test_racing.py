@@ -179,6 +179,26 @@ def test_tpe_stops_trials_worse_than_the_best_complete_one(cancer) -> None:
     assert all(len(t.folds) < 5 for t in pruned)
 
 
+def test_tpe_with_a_pruner_treats_folds_as_steps(cancer) -> None:
+    X, y = cancer
+    space = Space({"logisticregression__C": Float(1e-6, 10.0, log=True)})
+    search = TPESearchCV(make_pipeline(StandardScaler(), LogisticRegression()), space,
+                         n_iter=12, random_state=0, n_startup_trials=6,
+                         pruner="median").fit(X, y)
+    results = search.cv_results_
+    pruned = [t for t in search.study_.trials if t.state is TrialState.PRUNED]
+    assert pruned and all(t.message.startswith("pruned by MedianPruner(") for t in pruned)
+    for trial in pruned:  # step m: the mean over its first m folds
+        scores = [f.test_scores["score"] for f in trial.folds]
+        assert trial.intermediate == {m: np.mean(scores[:m]) for m in range(1, len(scores) + 1)}
+    assert (results["stopped"] != "").sum() == len(pruned)
+    assert results["stopped"][search.best_index_] == ""
+    with pytest.raises(ValueError, match="racing and pruner both stop trials early"):
+        TPESearchCV(LogisticRegression(), space, racing=True, pruner="median").fit(X, y)
+    with pytest.raises(ValueError, match="unknown pruner 'medain'"):
+        TPESearchCV(LogisticRegression(), space, pruner="medain").fit(X, y)
+
+
 @pytest.mark.slow
 def test_parallel_workers_race_the_same(cancer) -> None:
     """Rounds end at a barrier: the decisions do not depend on the number of workers."""

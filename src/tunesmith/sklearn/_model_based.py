@@ -23,6 +23,7 @@ import numpy as np
 from tunesmith._progress import Progress
 from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import make_executor
+from tunesmith.pruners import Pruner, make_pruner
 from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.samplers import Sampler, SobolSampler, TPESampler
 from tunesmith.sklearn import _fingerprint
@@ -63,8 +64,10 @@ class _ModelBasedSearchCV(BaseSearchCV):
         show_progress: bool | None = None,
         skip_invalid: bool = True,
         racing: bool | Racing = False,
+        pruner: Pruner | str | None = None,
     ) -> None:
         self.racing = racing
+        self.pruner = pruner
         self.space = space
         self.n_iter = n_iter
         self.random_state = random_state
@@ -89,6 +92,7 @@ class _ModelBasedSearchCV(BaseSearchCV):
                    scorer_dict: dict[str, Any] | None, estimator_params: Mapping[str, Any],
                    score_params: Mapping[str, Any], refit_metric: Any) -> SearchOutcome:
         n_iter = _check_n_iter(self.n_iter)
+        self._pruner = _check_pruner(self.pruner, self.racing)
         if not splits:
             raise ValueError("No fits were performed. Was the CV iterator empty?")
         self.search_space_ = space = self._search_space(base_estimator, X, y, estimator_params)
@@ -163,7 +167,7 @@ class _ModelBasedSearchCV(BaseSearchCV):
                          enabled=self.show_progress) as progress:
             run_candidates(study, None, splits, job, executor, skip_reasons={},
                            value_metric=value_metric, progress=progress, max_trials=n_iter,
-                           racing=check_racing(self.racing, job.n_splits))
+                           racing=check_racing(self.racing, job.n_splits), pruner=self._pruner)
 
 
 class TPESearchCV(_ModelBasedSearchCV):
@@ -185,7 +189,10 @@ class TPESearchCV(_ModelBasedSearchCV):
     ``racing=True`` (or a :class:`~tunesmith.sklearn.Racing`) stops a trial's folds
     once it is statistically worse than the best trial that finished them all: it is
     recorded PRUNED with its folds so far (its running means as steps, which TPE ranks
-    below the complete trials) and ``cv_results_["stopped"]`` says why.
+    below the complete trials) and ``cv_results_["stopped"]`` says why. ``pruner`` (a
+    :class:`~tunesmith.pruners.Pruner` or a name: ``"median"``, ``"asha"``,
+    ``"hyperband"``) instead judges each trial with its folds as steps (step ``m``: its
+    mean over its first ``m`` folds); a pruned trial is stopped the same way.
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.svm import SVC
@@ -219,6 +226,7 @@ class TPESearchCV(_ModelBasedSearchCV):
         skip_invalid: bool = True,
         n_startup_trials: int = 10,
         racing: bool | Racing = False,
+        pruner: Pruner | str | None = None,
     ) -> None:
         self.n_startup_trials = n_startup_trials
         super().__init__(
@@ -226,7 +234,7 @@ class TPESearchCV(_ModelBasedSearchCV):
             cv=cv, verbose=verbose, pre_dispatch=pre_dispatch, random_state=random_state,
             error_score=error_score, return_train_score=return_train_score, storage=storage,
             study_name=study_name, show_progress=show_progress, skip_invalid=skip_invalid,
-            racing=racing,
+            racing=racing, pruner=pruner,
         )
 
     def _make_sampler(self, seed: int | None) -> Sampler:
@@ -275,6 +283,16 @@ def _finished(study: Study, n_iter: int, job: FoldJob
         candidates.append(dict(trial.params))
         folds.extend(landed)
     return candidates, folds, trials
+
+
+def _check_pruner(pruner: Any, racing: Any) -> Pruner | None:
+    """The search's pruner (None: none), refusing it beside racing."""
+    if pruner is None:
+        return None
+    if check_racing(racing) is not None:
+        raise ValueError("racing and pruner both stop trials early: pass one of them "
+                         f"(got racing={racing!r} and pruner={pruner!r})")
+    return make_pruner(pruner)
 
 
 def _check_n_iter(n_iter: Any) -> int:

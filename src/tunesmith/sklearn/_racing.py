@@ -186,21 +186,28 @@ class Racer:
     after each fold of a trial, on the folds it has done from the first on.
     """
 
-    def __init__(self, race: Race, engine: Engine, metric: str | None, *, rounds: bool
+    def __init__(self, race: Race, engine: Engine, metric: str | None, *, rounds: bool,
+                 rule: Callable[[Hashable, Sequence[int]], str | None] | None = None
                  ) -> None:
         self.race = race
         self.engine = engine
         self.metric = metric
         self.rounds = rounds
+        #: Why a candidate should stop after its folds so far (a pruner's, or racing's).
+        self.rule = race.reason if rule is None else rule
         self._trials: dict[Hashable, Trial] = {}
         self._folds: dict[Hashable, dict[int, FoldResult]] = {}
         self._waiting: dict[int, set[Hashable]] = {k: set() for k in range(race.n_splits)}
 
     def finished(self, key: Hashable, trial: FrozenTrial) -> None:
-        """A candidate that finished every fold before this run: it may lead."""
-        if trial.state is TrialState.COMPLETE and len(trial.folds) == self.race.n_splits:
+        """A candidate finished before this run: one with every fold may lead, a stopped
+        one counts as stopped (a pruner compares with both)."""
+        complete = trial.state is TrialState.COMPLETE and len(trial.folds) == self.race.n_splits
+        if complete or trial.state is TrialState.PRUNED:
             for record in trial.folds:
                 self.race.record(key, record.fold, metric_score(record.test_scores, self.metric))
+        if trial.state is TrialState.PRUNED:
+            self.race.stopped.add(key)
 
     def hook(self, key: Hashable, trial: Trial) -> Callable[[int, Outcome], None]:
         """The landed hook of candidate ``key``'s trial."""
@@ -233,7 +240,7 @@ class Racer:
                 self._decide(key, range(fold + 1))
 
     def _decide(self, key: Hashable, folds: Sequence[int]) -> None:
-        reason = self.race.reason(key, folds)
+        reason = self.rule(key, folds)
         if reason is None:
             return
         self.race.stopped.add(key)
@@ -245,9 +252,9 @@ class Racer:
     def _verdict(self, folds: Mapping[int, FoldResult], reason: str) -> Verdict:
         """A stopped candidate: PRUNED, with its mean over the folds it finished.
 
-        Its running means (after fold k: the mean of the folds up to k) are its
-        intermediate values in a model-based search, so the sampler ranks it by how
-        far it got (not written for a candidate list: nothing reads them there).
+        Its running means (step m: the mean of its first m folds) are its intermediate
+        values in a model-based search, so the sampler ranks it by how far it got (not
+        written for a candidate list: nothing reads them there).
         """
         order = sorted(folds)
         records = [dataclasses.replace(record, fold=k) for k, record in
@@ -255,7 +262,7 @@ class Racer:
         values = [metric_score(folds[k].test_scores, self.metric) for k in order]
         mean = float(np.mean(values))
         running = None if self.rounds else {
-            k: float(np.mean(values[:i + 1])) for i, k in enumerate(order)
+            i + 1: float(np.mean(values[:i + 1])) for i in range(len(order))
             if math.isfinite(float(np.mean(values[:i + 1])))}
         multimetric = isinstance(folds[order[0]].test_scores, dict)
         return Verdict(state=TrialState.PRUNED, value=mean if math.isfinite(mean) else None,

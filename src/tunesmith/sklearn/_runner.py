@@ -25,8 +25,10 @@ from tunesmith._progress import Progress
 from tunesmith.engine import Engine, TrialWork, Verdict
 from tunesmith.exceptions import StudyMismatchError
 from tunesmith.executors import Executor, Outcome
+from tunesmith.pruners import Pruner
 from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult, evaluate_fold, skipped_fold
+from tunesmith.sklearn._fold_pruning import FoldPruning
 from tunesmith.sklearn._folds import MULTIMETRIC_ATTR, fold_records, fold_results
 from tunesmith.sklearn._racing import Race, Racer, Racing, padded_folds, split_fraction
 from tunesmith.study import Study
@@ -49,6 +51,7 @@ def run_candidates(
     caller: Any = None,
     max_trials: int | None = None,
     racing: Racing | None = None,
+    pruner: Pruner | None = None,
 ) -> None:
     """Evaluate the study's trials fold by fold on the engine, until none is left.
 
@@ -64,7 +67,8 @@ def run_candidates(
     released, so that the next run evaluates them again, and the exception propagates.
     ``fold_context(candidate, split)`` gives a fold's callback task context (None:
     no callbacks), whose hooks report ``caller`` as the estimator. ``racing`` races
-    the candidates over the folds on ``value_metric`` (rounds for a candidate list).
+    the candidates over the folds on ``value_metric`` (rounds for a candidate list);
+    ``pruner`` (a model-based search) judges each trial with its folds as steps.
     """
     shared = executor.share(job)
     max_open = None if candidates is not None else max(1, executor.n_workers)
@@ -72,11 +76,13 @@ def run_candidates(
     engine = Engine(study, executor, max_open=max_open, progress=progress, count="tasks",
                     rounds=rounds)
     racer = None
-    if racing is not None:
+    if racing is not None or (pruner is not None and candidates is None):
         label = (lambda key: f"candidate {key}") if rounds else (lambda key: f"trial {key}")
-        race = Race(racing, n_splits=len(splits), test_fraction=split_fraction(splits),
-                    label=label)
-        racer = Racer(race, engine, value_metric, rounds=rounds)
+        race = Race(racing or Racing(), n_splits=len(splits),
+                    test_fraction=split_fraction(splits), label=label)
+        # A model-based search with a pruner: its folds are the steps the pruner judges.
+        rule = None if racing is not None or pruner is None else FoldPruning(pruner, race).reason
+        racer = Racer(race, engine, value_metric, rounds=rounds, rule=rule)
         for done in study.trials:  # finished before this run: they may lead
             racer.finished(done.number if candidates is None else done.candidate, done)
 
