@@ -150,3 +150,19 @@ def test_held_out_lines() -> None:
     assert ("held-out accuracy on 143 rows (95% bootstrap): tuned 0.94400 [0.90900, 0.97900], "
             "default 0.95800 [0.92300, 0.98600]") in lines
     assert "held-out difference, tuned - default: -1.4 points, 95% interval [-4.2, +1.4]" in lines
+
+
+def test_rope_adds_the_bayesian_line() -> None:
+    from tunesmith.stats import bayes_compare_folds
+
+    v = verdict([_trial(0, {}, BEST)], "maximize", default=CLOSE, test_fraction=0.25,
+                rope=0.01)
+    ref = bayes_compare_folds(BEST, CLOSE, test_fraction=0.25, rope=0.01)
+    assert v.bayes_default == ref
+    assert (f"Bayesian correlated t-test, rope +-1.0 points: P(best better) {ref.p_right:.2f}, "
+            f"P(equivalent) {ref.p_rope:.2f}, P(default better) {ref.p_left:.2f}") in v.lines()
+    # Minimising: the probabilities are about the oriented scores (lower loss is better).
+    loss = verdict([_trial(0, {}, [1.0, 1.1, 0.9])], "minimize", default=[2.0, 2.2, 1.9],
+                   rope=0.1)
+    assert loss.bayes_default.p_right > 0.9
+    assert verdict([_trial(0, {}, BEST)], "maximize", default=CLOSE).bayes_default is None

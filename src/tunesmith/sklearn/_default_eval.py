@@ -197,8 +197,8 @@ def trials_verdict(estimator: Any, trials: Sequence[FrozenTrial], X: Any, y: Any
                    y_test: Any = None, confidence: float = 0.95,
                    simplest: SimplicityRule | None = None,
                    fit_params: Mapping[str, Any] | None = None,
-                   n_jobs: int | None = None, n_resamples: int = 1000
-                   ) -> tuple[SearchVerdict, DefaultEvaluation]:
+                   n_jobs: int | None = None, n_resamples: int = 1000,
+                   rope: float | None = None) -> tuple[SearchVerdict, DefaultEvaluation]:
     """The verdict of a cross-validated search's stored trials (greater is better, as
     for every scikit-learn scorer) against ``estimator``'s default, on ``splits``."""
     finished = [t for t in trials if t.is_complete]
@@ -226,7 +226,8 @@ def trials_verdict(estimator: Any, trials: Sequence[FrozenTrial], X: Any, y: Any
     default = Contender("default", dict(evaluation.params), evaluation.scores)
     result = verdict(trials, Direction.MAXIMIZE, default=default,
                      test_fraction=split_test_fraction(splits), confidence=confidence,
-                     simplest=simplest, held_out=held, metric=metric, scoring=scoring)
+                     simplest=simplest, held_out=held, metric=metric, scoring=scoring,
+                     rope=rope)
     return result, evaluation
 
 
@@ -236,7 +237,7 @@ class VerdictMixin:
     def verdict(self, X: Any, y: Any = None, *, groups: Any = None, X_test: Any = None,
                 y_test: Any = None, confidence: float = 0.95,
                 simplest: SimplicityRule | None = None, n_resamples: int = 1000,
-                **fit_params: Any) -> SearchVerdict:
+                rope: float | None = None, **fit_params: Any) -> SearchVerdict:
         """Is the best candidate better than the estimator's defaults, and than the rest?
 
         Call after ``fit`` with the same ``X``, ``y`` (and ``groups``): the default
@@ -246,7 +247,8 @@ class VerdictMixin:
         not significantly worse than the best are *tied* with it. ``X_test`` /
         ``y_test`` add both models' held-out scores with bootstrap intervals;
         (``n_resamples`` bootstrap resamples of its rows, seeded);
-        ``simplest`` (e.g. ``{"C": "min"}``) picks the simplest of the tied. Sets
+        ``simplest`` (e.g. ``{"C": "min"}``) picks the simplest of the tied; ``rope``
+        (e.g. 0.01) adds the Bayesian correlated t-test against the default. Sets
         ``default_`` (a :class:`DefaultEvaluation`) and ``verdict_``.
 
         >>> from sklearn.datasets import load_iris
@@ -288,7 +290,7 @@ class VerdictMixin:
             scoring=metric if metric != "score" else _scoring_name(search), metric=metric,
             tuned=tuned, X_test=X_test, y_test=y_test, confidence=confidence,
             simplest=simplest, fit_params=fit_params, n_jobs=search.n_jobs,
-            n_resamples=n_resamples)
+            n_resamples=n_resamples, rope=rope)
         search.default_ = evaluation
         search.verdict_ = result
         return result

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.records import Direction, FrozenTrial, best_trial
+from tunesmith.stats._bayes import BayesComparison, bayes_compare_folds
 from tunesmith.stats._bootstrap import Interval
 from tunesmith.stats._simplest import SimplicityRule, check_simplest, simplest_of
 from tunesmith.stats._ttest import FoldComparison, compare_folds
@@ -82,6 +83,8 @@ class SearchVerdict:
     points: bool = False
     #: True when ``test_fraction`` was not given and k-fold (``1 / (k - 1)``) was assumed.
     fraction_assumed: bool = False
+    #: The Bayesian correlated t-test of the best against the default (with ``rope=``).
+    bayes_default: BayesComparison | None = None
 
     @property
     def beats_default(self) -> bool | None:
@@ -113,12 +116,15 @@ def assess(
     held_out: HeldOut | None = None,
     metric: str = "score",
     notes: Iterable[str] = (),
+    rope: float | None = None,
 ) -> SearchVerdict:
     """The verdict from fold scores: the best against the default and the others.
 
     ``test_fraction`` is ``n_test / n_train`` of a fold; None assumes k-fold
     (``1 / (k - 1)``) and says so in the notes. A contender is *tied* with the best when
-    the corrected t-test of their paired folds finds no significant difference.
+    the corrected t-test of their paired folds finds no significant difference. With
+    ``rope`` (a half-width in the scores' units: 0.01 is one point of accuracy) the best
+    and the default are also compared by the Bayesian correlated t-test.
 
     >>> best = Contender("trial 0", {"C": 10}, np.array([0.84, 0.86, 0.85, 0.87, 0.83]), 0)
     >>> other = Contender("trial 1", {"C": 1}, np.array([0.83, 0.86, 0.84, 0.86, 0.83]), 1)
@@ -138,10 +144,13 @@ def assess(
     if simplest is not None:
         check_simplest(simplest, [best, *others])
     top = _oriented(best.scores, direction)
-    versus_default = None
+    versus_default = bayes = None
     if default is not None:
         versus_default = compare_folds(top, _oriented(default.scores, direction),
                                        test_fraction=test_fraction, confidence=confidence)
+        if rope is not None:
+            bayes = bayes_compare_folds(top, _oriented(default.scores, direction),
+                                        test_fraction=test_fraction, rope=rope)
     tied: list[Contender] = []
     compared = 0
     for other in others:
@@ -164,7 +173,7 @@ def assess(
         versus_default=versus_default, tied=tuple(tied), n_compared=compared,
         simplest=chosen, simplicity=dict(simplest) if simplest is not None else None,
         held_out=held_out, notes=tuple(notes), points=points,
-        fraction_assumed=assumed,
+        fraction_assumed=assumed, bayes_default=bayes,
     )
 
 
@@ -209,6 +218,7 @@ def verdict(
     held_out: HeldOut | None = None,
     metric: str = "score",
     scoring: str | None = None,
+    rope: float | None = None,
 ) -> SearchVerdict:
     """The verdict of stored trials: the best (``records.best_trial``) against a default
     or baseline, and against every other complete trial, on their fold scores.
@@ -218,7 +228,8 @@ def verdict(
     that comparison out (and says so).
     Trials without fold scores (an objective that is not cross-validated) cannot be
     tested: the verdict says so instead of guessing. ``metric`` picks the fold score of
-    a multi-metric search; ``scoring`` is the name printed (``metric`` by default).
+    a multi-metric search; ``scoring`` is the name printed (``metric`` by default);
+    ``rope`` adds the Bayesian correlated t-test against the default (see :func:`assess`).
 
     >>> from tunesmith.records import FoldRecord, TrialState
     >>> def trial(n, C, scores):
@@ -253,7 +264,7 @@ def verdict(
         notes.append("no default or baseline to compare with (name one: default=)")
     return assess(best, others, direction=direction, test_fraction=test_fraction,
                   default=default_c, confidence=confidence, simplest=simplest,
-                  held_out=held_out, metric=label, notes=notes)
+                  held_out=held_out, metric=label, notes=notes, rope=rope)
 
 
 def _default_contender(default: Any, trials: list[FrozenTrial], metric: str

@@ -63,6 +63,18 @@ def _default_line(v: SearchVerdict) -> str:
     return text + (f"; {c.reason}" if c.reason else "")
 
 
+def _bayes_line(v: SearchVerdict) -> str | None:
+    b = v.bayes_default
+    if b is None or v.default is None:
+        return None
+    width = f"{100 * b.rope:.1f} points" if v.points else f"{b.rope:.4g}"
+    head = f"Bayesian correlated t-test, rope +-{width}"
+    if b.reason and math.isnan(b.p_right):
+        return f"{head}: cannot tell: {b.reason}"
+    return (f"{head}: P(best better) {b.p_right:.2f}, P(equivalent) {b.p_rope:.2f}, "
+            f"P({v.default.label} better) {b.p_left:.2f}")
+
+
 def _tied_line(v: SearchVerdict) -> str | None:
     if v.n_compared == 0:
         return None
@@ -109,7 +121,7 @@ def verdict_lines(v: SearchVerdict) -> list[str]:
     if v.best.scores.size == 0:
         return [f"note: {n}" for n in v.notes] + _held_out_lines(v)
     lines = [_default_line(v)]
-    lines += [line for line in (_tied_line(v), _simplest_line(v)) if line]
+    lines += [line for line in (_bayes_line(v), _tied_line(v), _simplest_line(v)) if line]
     lines += _held_out_lines(v)
     lines += [f"note: {n}" for n in v.notes]
     fraction = "" if v.test_fraction is None else f", test/train = {v.test_fraction:.3g}"
