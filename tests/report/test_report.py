@@ -26,6 +26,8 @@ def test_the_text_says_counts_best_verdict_and_importance(mixed_trials) -> None:
     assert any("no default" in line for line in lines)
     assert lines[-1].startswith("importance: C ")
     assert str(report) == "\n".join(lines)
+    assert repr(report) == ("<Report 'svc': maximize, 40 trials (31 complete, 4 failed, "
+                            "4 pruned, 1 skipped)>")
 
 
 def test_a_given_verdict_is_shown_as_is(mixed_trials) -> None:

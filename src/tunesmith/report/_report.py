@@ -140,6 +140,9 @@ class Report:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def __repr__(self) -> str:
+        return f"<Report {self.title!r}: {self.subtitle()}>"
+
     def top_rows(self) -> tuple[list[str], list[list[str]]]:
         """The top candidates' table: header and rows (rank, trial, value, fold spread,
         parameters)."""
