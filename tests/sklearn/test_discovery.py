@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -28,12 +29,21 @@ from tunesmith.space import Categorical, Float, Space
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "titanic"
 
-# The lesson's grid: 7 x 4 x 5 = 140 candidates, 56 of them invalid in scikit-learn 1.9.
+# The lesson's grid: 7 x 4 x 5 = 140 candidates, 56 of them invalid in scikit-learn 1.9
+# (63 in 1.6, which also rejects C=1000 with penalty=None for some solvers).
 LESSON_GRID = {
     "C": [0.001, 0.01, 0.1, 1, 10, 100, 1000],
     "penalty": ["l1", "l2", "elasticnet", None],
     "solver": ["newton-cg", "lbfgs", "liblinear", "sag", "saga"],
 }
+
+
+SKLEARN_1_9 = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) >= (1, 9)
+# The lesson's counts and messages below are scikit-learn 1.9's (the pinned version);
+# the minimum-versions run checks discovery against its own scikit-learn above.
+lesson_numbers = pytest.mark.skipif(
+    not SKLEARN_1_9, reason="the lesson's counts and messages are scikit-learn 1.9's"
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +85,12 @@ def test_lesson_flags_exactly_what_sklearn_scores_nan(titanic, lesson_report):
     # on the folds here (the lesson's cv=5 run gives the same 56, see the data README).
     cv = ShuffleSplit(n_splits=1, train_size=300, random_state=0)
     expected = _sklearn_nan(LogisticRegression(), LESSON_GRID, X, y, cv)
-    assert len(expected) == 56
+    assert len(expected) == 56 if SKLEARN_1_9 else expected
     assert lesson_report.n_candidates == 140
     assert set(lesson_report.reasons) == expected
 
 
+@lesson_numbers
 def test_lesson_summary_groups_by_cause(lesson_report):
     summary = lesson_report.summary()
     pattern = (
@@ -92,6 +103,7 @@ def test_lesson_summary_groups_by_cause(lesson_report):
     assert "\n" not in summary and summary.count("7 candidates") == 8
 
 
+@lesson_numbers
 def test_lesson_reasons_are_the_estimators_words(lesson_report):
     grid = list(ParameterGrid(LESSON_GRID))
     index = grid.index({"C": 1, "penalty": "l1", "solver": "lbfgs"})
@@ -101,6 +113,7 @@ def test_lesson_reasons_are_the_estimators_words(lesson_report):
     assert all("\n" not in reason for reason in lesson_report.reasons.values())
 
 
+@lesson_numbers
 def test_lesson_probe_cost_is_small(lesson_report):
     # 20 structural groups screened (twice at most, when the cheap variant was capped);
     # the representative of each of the 8 invalid groups confirmed on the two real
@@ -108,6 +121,7 @@ def test_lesson_probe_cost_is_small(lesson_report):
     assert lesson_report.n_probe_fits <= 2 * 20 + 8 * 2 + 48
 
 
+@lesson_numbers
 @pytest.mark.slow
 def test_lesson_grid_fits_the_full_table_once_per_invalid_cause(titanic):
     """84 valid candidates x 5 folds + 1 refit, and one confirmation per invalid group.
@@ -132,6 +146,7 @@ def test_lesson_grid_fits_the_full_table_once_per_invalid_cause(titanic):
     assert len(real_fits) == 84 * 5 + 1 + 8
 
 
+@lesson_numbers
 def test_lesson_forbidden_combinations_are_learned(lesson_report):
     forbidden = lesson_report.forbidden()
     # C does not matter (every C fails alike), so no combination names it.
