@@ -110,3 +110,13 @@ def test_folds_that_change_between_splits_are_refused() -> None:
 def test_verdict_before_fit() -> None:
     with pytest.raises(AttributeError, match=r"call GridSearchCV.fit before verdict\(\)"):
         GridSearchCV(SVC(), {"C": [1.0]}).verdict(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+def test_halving_search_is_refused() -> None:
+    from tunesmith.sklearn import HalvingGridSearchCV
+
+    X, y = load_iris(return_X_y=True)
+    search = HalvingGridSearchCV(SVC(), {"C": [0.1, 1.0, 10.0]}, cv=3, random_state=0)
+    search.fit(X, y)
+    with pytest.raises(ValueError, match=r"different resources .* no verdict"):
+        search.verdict(X, y)

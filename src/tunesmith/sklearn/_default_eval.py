@@ -268,6 +268,11 @@ class VerdictMixin:
         search: Any = self
         if not hasattr(search, "cv_results_"):
             raise AttributeError(f"call {type(self).__name__}.fit before verdict()")
+        if "n_resources" in search.cv_results_:
+            raise ValueError(
+                f"{type(self).__name__} evaluates candidates on different resources (and "
+                "subsamples), so their folds are not paired with each other or with the "
+                "default model's: no verdict; run a GridSearchCV on the finalists instead")
         cv = check_cv(search.cv, y, classifier=is_classifier(search.estimator))
         split_params = {} if groups is None else {"groups": groups}
         splits = list(cv.split(X, y, **split_params))
