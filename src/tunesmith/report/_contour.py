@@ -42,6 +42,11 @@ class ContourData:
     points_value: np.ndarray
     interpolated: bool
 
+    @property
+    def title(self) -> str:
+        kind = "interpolated" if self.interpolated else "best per cell"
+        return f"{self.x.name} and {self.y.name} ({kind})"
+
 
 def pick_params(cols: list[Column], trials: Sequence[FrozenTrial], direction: Direction,
                 x: str | None, y: str | None) -> tuple[Column, Column]:

@@ -33,9 +33,11 @@ __all__ = [
     "fold_metric",
     "fold_scores",
     "history",
+    "history_title",
     "importance_bars",
     "ranked",
     "select_columns",
+    "slice_grid",
     "state_counts",
     "values_of",
 ]
@@ -66,6 +68,24 @@ def check_trials(trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
                 f"trials must be FrozenTrial records (study.trials), got {type(t).__name__}"
             )
     return out
+
+
+def history_title(trials: Iterable[FrozenTrial]) -> str:
+    """The history plot's title, counting the trials it leaves out.
+
+    >>> history_title([FrozenTrial(number=0, state=TrialState.FAILED)])
+    'Optimisation history (1 failed not shown)'
+    """
+    counts = state_counts(trials)
+    others = [f"{counts[s]} {s}" for s in ("failed", "pruned", "skipped", "running")
+              if counts[s]]
+    return "Optimisation history" + (f" ({', '.join(others)} not shown)" if others else "")
+
+
+def slice_grid(n_panels: int) -> tuple[int, int]:
+    """Rows and columns of the slice plot's panels (at most four to a row)."""
+    n_cols = min(n_panels, 4) or 1
+    return max(1, math.ceil(n_panels / n_cols)), n_cols
 
 
 def state_counts(trials: Iterable[FrozenTrial]) -> dict[str, int]:

@@ -21,9 +21,10 @@ from tunesmith.report._data import (
     columns,
     complete_trials,
     history,
+    history_title,
     importance_bars,
     select_columns,
-    state_counts,
+    slice_grid,
     values_of,
 )
 from tunesmith.report._folds import fold_spread
@@ -46,7 +47,6 @@ __doctest_requires__ = ("plotly",)
 
 _TEMPLATE = "plotly_white"
 _COLORSCALE = "Viridis"
-_SLICES_PER_ROW = 4
 
 
 def _go(what: str) -> Any:
@@ -72,17 +72,13 @@ def history_figure(trials: Sequence[FrozenTrial], direction: Direction | str) ->
     go = _go("the history plot")
     direction = Direction.parse(direction)
     h = history(trials, direction)
-    counts = state_counts(trials)
-    others = [f"{counts[s]} {s}" for s in ("failed", "pruned", "skipped", "running")
-              if counts[s]]
-    title = "Optimisation history" + (f" ({', '.join(others)} not shown)" if others else "")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=h.numbers, y=h.values, mode="markers", name="trial",
                              marker={"size": 6, "opacity": 0.6}))
     fig.add_trace(go.Scatter(x=h.numbers, y=h.best_so_far, mode="lines",
                              line={"shape": "hv", "width": 2},
                              name=f"best so far ({direction.value})"))
-    return _layout(fig, title, xaxis_title="trial", yaxis_title="value")
+    return _layout(fig, history_title(trials), xaxis_title="trial", yaxis_title="value")
 
 
 def importance_figure(importances: Mapping[str | tuple[str, str], float]) -> go.Figure:
@@ -155,8 +151,7 @@ def slice_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
     cols = select_columns(columns(done), params)
     values = values_of(done)
     numbers = np.array([t.number for t in done])
-    n_cols = min(len(cols), _SLICES_PER_ROW) or 1
-    n_rows = max(1, math.ceil(len(cols) / n_cols))
+    n_rows, n_cols = slice_grid(len(cols))
     fig = make_subplots(rows=n_rows, cols=n_cols, shared_yaxes=True,
                         subplot_titles=[c.name for c in cols], horizontal_spacing=0.04)
     for k, col in enumerate(cols):
@@ -217,8 +212,7 @@ def contour_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
                              showlegend=False))
     fig.update_xaxes(**_axis_ticks(data.x), title_text=data.x.name)
     fig.update_yaxes(**_axis_ticks(data.y), title_text=data.y.name)
-    kind = "interpolated" if data.interpolated else "best per cell"
-    return _layout(fig, f"{data.x.name} and {data.y.name} ({kind})")
+    return _layout(fig, data.title)
 
 
 def _axis_ticks(col: Column) -> dict[str, Any]:

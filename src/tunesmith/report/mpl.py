@@ -15,7 +15,6 @@ global state), ready for ``fig.savefig("history.png")``. matplotlib is optional
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +26,10 @@ from tunesmith.report._data import (
     columns,
     complete_trials,
     history,
+    history_title,
     importance_bars,
     select_columns,
-    state_counts,
+    slice_grid,
     values_of,
 )
 from tunesmith.report._folds import fold_spread
@@ -51,7 +51,6 @@ __all__ = [
 __doctest_requires__ = ("matplotlib",)
 
 _CMAP = "viridis"
-_SLICES_PER_ROW = 4
 
 
 def _figure(what: str, **kwargs: Any) -> Figure:
@@ -73,11 +72,7 @@ def history_figure(trials: Sequence[FrozenTrial], direction: Direction | str) ->
     ax.step(h.numbers, h.best_so_far, where="post", color="C1", linewidth=2,
             label=f"best so far ({direction.value})")
     ax.scatter(h.numbers, h.values, s=14, alpha=0.6, color="C0", label="trial")
-    counts = state_counts(trials)
-    others = [f"{counts[s]} {s}" for s in ("failed", "pruned", "skipped", "running")
-              if counts[s]]
-    ax.set(xlabel="trial", ylabel="value", title="Optimisation history"
-           + (f" ({', '.join(others)} not shown)" if others else ""))
+    ax.set(xlabel="trial", ylabel="value", title=history_title(trials))
     ax.legend(loc="best")
     return fig
 
@@ -137,8 +132,7 @@ def slice_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
     direction = Direction.parse(direction)
     done = complete_trials(trials)
     cols = select_columns(columns(done), params)
-    n_cols = min(len(cols), _SLICES_PER_ROW) or 1
-    n_rows = max(1, math.ceil(len(cols) / n_cols))
+    n_rows, n_cols = slice_grid(len(cols))
     fig = _figure("the slice plot", figsize=(3.2 * n_cols + 1, 3 * n_rows))
     grid = np.atleast_1d(fig.subplots(n_rows, n_cols, sharey=True, squeeze=False)).ravel()
     values = values_of(done)
@@ -182,9 +176,7 @@ def contour_figure(trials: Sequence[FrozenTrial], direction: Direction | str,
         _, ticks, texts = col.plotted(inactive=False)
         if ticks:
             axis.set_ticks(ticks, texts)
-    kind = "interpolated" if data.interpolated else "best per cell"
-    ax.set(xlabel=data.x.name, ylabel=data.y.name,
-           title=f"{data.x.name} and {data.y.name} ({kind})")
+    ax.set(xlabel=data.x.name, ylabel=data.y.name, title=data.title)
     return fig
 
 
