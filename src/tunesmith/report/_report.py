@@ -117,6 +117,7 @@ class Report:
         return None if self.importance is not None else getattr(self, "_importance_note", None)
 
     def subtitle(self) -> str:
+        """The direction and the trials by state, in one line."""
         counts = {k: v for k, v in state_counts(self.trials).items() if v}
         states = ", ".join(f"{v} {k}" for k, v in counts.items()) or "none"
         return f"{self.direction.value}, {len(self.trials)} trials ({states})"
