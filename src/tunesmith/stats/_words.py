@@ -20,18 +20,29 @@ def _score(value: float) -> str:
     return f"{value:.5f}" if abs(value) < 1e4 else f"{value:.6g}"
 
 
-def _diff(value: float, points: bool) -> str:
+def _diff(value: float, points: bool, decimals: int | None = None) -> str:
     if math.isnan(value):
         return "-"
     if math.isinf(value):
         return "+inf" if value > 0 else "-inf"
-    return f"{100 * value:+.1f}" if points else f"{value:+.4g}"
+    if points:
+        return f"{100 * value:+.1f}"
+    return f"{value:+.{decimals}f}" if decimals is not None else f"{value:+.4g}"
+
+
+def _decimals(*values: float) -> int:
+    """Decimals that give the largest finite value four significant digits."""
+    finite = [abs(v) for v in values if math.isfinite(v) and v != 0]
+    if not finite:
+        return 3
+    return max(0, 3 - math.floor(math.log10(max(finite))))
 
 
 def _interval(estimate: float, c: FoldComparison | Interval, points: bool) -> str:
     unit = " points" if points else ""
-    return (f"{_diff(estimate, points)}{unit}, {round(100 * c.confidence)}% interval "
-            f"[{_diff(c.low, points)}, {_diff(c.high, points)}]")
+    k = None if points else _decimals(estimate, c.low, c.high)
+    return (f"{_diff(estimate, points, k)}{unit}, {round(100 * c.confidence)}% interval "
+            f"[{_diff(c.low, points, k)}, {_diff(c.high, points, k)}]")
 
 
 def _p(p: float) -> str:
