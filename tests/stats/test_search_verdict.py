@@ -120,3 +120,15 @@ def test_halving_search_is_refused() -> None:
     search.fit(X, y)
     with pytest.raises(ValueError, match=r"different resources .* no verdict"):
         search.verdict(X, y)
+
+
+def test_held_out_resamples_where_the_metric_is_undefined() -> None:
+    # Eight held-out rows, one of class 1: many resamples have one class only, where
+    # ROC AUC is undefined; they are left out of the interval instead of failing it.
+    X, y = load_breast_cancer(return_X_y=True)
+    Xt, yt = X[:8], np.array([1, 0, 0, 0, 0, 0, 0, 0])
+    est = make_pipeline(StandardScaler(), LogisticRegression())
+    search = GridSearchCV(est, {"logisticregression__C": [0.1, 1.0]}, cv=3,
+                          scoring="roc_auc").fit(X[8:], y[8:])
+    h = search.verdict(X[8:], y[8:], X_test=Xt, y_test=yt, n_resamples=50).held_out
+    assert np.isfinite(h.tuned.low) and h.tuned.low <= h.tuned.estimate <= h.tuned.high

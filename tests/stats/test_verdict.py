@@ -64,7 +64,8 @@ def test_minimize_is_oriented() -> None:
     assert v.best.number == 0 and v.tied == ()
     assert v.versus_default.difference == pytest.approx(2.05)  # default loss - best loss
     assert v.beats_default and not v.points
-    assert v.lines()[0].startswith("better than default (mean 3.05000): yes, +2.050, 95% interval [")
+    assert v.lines()[0].startswith(
+        "better than default (mean 3.05000): yes, +2.050, 95% interval [")
 
 
 def test_baseline_trial_by_number_and_the_default_itself() -> None:

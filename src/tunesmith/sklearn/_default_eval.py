@@ -11,6 +11,7 @@ with bootstrap intervals over its rows.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -160,6 +161,21 @@ def _row_scorer(model: Any, X: Any, y: np.ndarray, scorer: Any) -> Any:
     return lambda rows: float(scorer(model, _safe_indexing(X, rows), y[rows]))
 
 
+def _or_nan(score: Any) -> Any:
+    """A resample on which the metric is undefined (ROC AUC of rows of one class) is NaN,
+    left out of the interval, instead of an error that loses the whole interval."""
+
+    def scored(rows: np.ndarray) -> float:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # UndefinedMetricWarning on such resamples
+            try:
+                return float(score(rows))
+            except ValueError:
+                return math.nan
+
+    return scored
+
+
 def _plain_metric(model: Any) -> list[Any]:
     from sklearn.base import is_classifier, is_regressor
     from sklearn.metrics import get_scorer
@@ -175,12 +191,12 @@ def held_out_scores(tuned: Any, default: Any | None, X_test: Any, y_test: Any, s
     """Both fitted models' scores on the held-out rows, with percentile bootstrap
     intervals, and the interval of their difference (the same resamples for both)."""
     y = np.asarray(y_test)
-    score_tuned = _row_scorer(tuned, X_test, y, scorer)
+    score_tuned = _or_nan(_row_scorer(tuned, X_test, y, scorer))
     if default is None:
         [t] = bootstrap_intervals(score_tuned, len(y), confidence=confidence,
                                   n_resamples=n_resamples, seed=seed)
         return HeldOut(len(y), t)
-    score_default = _row_scorer(default, X_test, y, scorer)
+    score_default = _or_nan(_row_scorer(default, X_test, y, scorer))
 
     def both(rows: np.ndarray) -> tuple[float, float, float]:
         a, b = score_tuned(rows), score_default(rows)
