@@ -244,6 +244,21 @@ def test_verdict_on_a_cross_validated_study(client, small_db) -> None:
     assert any("default" in line for line in verdict["lines"])
 
 
+def test_the_default_a_run_stored_is_in_the_verdict_and_the_fold_spread(small_db) -> None:
+    url, expected = small_db
+    sid = expected["study_id"]
+    with open_for_inspection(url) as storage, TestClient(create_app(storage)) as c:
+        before = c.get(f"/api/studies/{sid}/verdict").json()["verdict"]["lines"]
+        with SQLStorage(url) as writer:  # what `tunesmith run` stores when it ends
+            writer.set_study_attr(sid, "cli_result", {
+                "scoring": "accuracy", "default_scores": [0.4, None, 0.42]})
+        after = c.get(f"/api/studies/{sid}/verdict").json()["verdict"]["lines"]
+        folds = c.get(f"/api/studies/{sid}/plots/folds").json()["figure"]["data"]
+    assert "not tested" in before[0]
+    assert after[0].startswith("better than default") and ": yes, +" in after[0], after
+    assert folds[-1]["name"] == "default" and len(folds) == 9  # the 8 complete, the default
+
+
 def test_the_outline_follows_writes_through_the_change_sequence(small_db) -> None:
     url, expected = small_db
     sid = expected["study_id"]

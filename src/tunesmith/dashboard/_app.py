@@ -198,7 +198,11 @@ class _Dashboard:
         except StudyNotFoundError as exc:
             return _error(404, str(exc))
         watch.refresh()
-        return _JSON({"verdict": watch.cached("verdict", lambda: study_verdict(watch))})
+        # The default's scores arrive when a run ends, after its last trial: no change
+        # of sequence, so whether they are there is part of the cache's key.
+        has_default = self.source.default_scores(watch.study_id)[0] is not None
+        return _JSON({"verdict": watch.cached(f"verdict:{has_default}",
+                                              lambda: study_verdict(watch))})
 
     def api_status(self, request: Request) -> Response:
         try:
@@ -253,12 +257,15 @@ class _Dashboard:
     def plot(self, watch: Watch, key: str) -> dict[str, Any]:
         """Plot ``key`` of a study, drawn at most every few seconds while it changes."""
 
+        # As for the verdict: the default's scores may arrive without a change of sequence.
+        has_default = self.source.default_scores(watch.study_id)[0] is not None
+
         def draw() -> dict[str, Any]:
-            sample = watch.cached("sample", lambda: read_sample(watch))
+            sample = watch.cached(f"sample:{has_default}", lambda: read_sample(watch))
             return figure(key, sample, watch.direction, importances=lambda: watch.cached(
                 "importance", lambda: importance_of(sample, watch.direction)))
 
-        result: dict[str, Any] = watch.cached("plot:" + key, draw)
+        result: dict[str, Any] = watch.cached(f"plot:{key}:{has_default}", draw)
         return result
 
     def prefetch(self, study_id: int) -> None:

@@ -53,13 +53,14 @@ class Sample:
     ``history``: number, state and value of up to 2,000 trials (every improvement of
     the best kept); ``spread``: complete trials evenly spread, with their parameters,
     escaped for plotly; ``top``: the ten best, with their folds; ``total``: the study's
-    number of trials.
+    number of trials; ``default``: the default model's fold scores, if stored.
     """
 
     history: list[FrozenTrial]
     spread: list[FrozenTrial]
     top: list[FrozenTrial]
     total: int
+    default: list[float] | None = None
 
 
 def read_sample(watch: Watch) -> Sample:
@@ -70,7 +71,9 @@ def read_sample(watch: Watch) -> Sample:
     spread = watch.source.trials_by_number(watch.study_id, watch.spread(SPREAD_TRIALS),
                                            folds=False)
     top = watch.source.trials_by_number(watch.study_id, watch.top(TOP))
-    return Sample(history, plot_trials(spread), plot_trials(top), len(watch.outline.states))
+    default = watch.source.default_scores(watch.study_id)[0]
+    return Sample(history, plot_trials(spread), plot_trials(top), len(watch.outline.states),
+                  default)
 
 
 def figure(key: str, sample: Sample, direction: Direction,
@@ -94,7 +97,8 @@ def figure(key: str, sample: Sample, direction: Direction,
         "parallel": lambda: report.parallel_figure(sample.spread, direction),
         "slice": lambda: report.slice_figure(sample.spread, direction),
         "contour": lambda: report.contour_figure(few, direction, *_two_most(ranked())),
-        "folds": lambda: report.fold_spread_figure(sample.top, direction),
+        "folds": lambda: report.fold_spread_figure(sample.top, direction,
+                                                   default=sample.default),
     }
     try:
         made = makers[key]()

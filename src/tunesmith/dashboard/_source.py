@@ -41,6 +41,10 @@ __all__ = [
 #: (``tunesmith.cli._resume.PLANNED_ATTR``; the CLI sits above this layer).
 PLANNED_ATTR = "cli_planned"
 
+#: What ``tunesmith run`` stores when a search ends: its scoring, the verdict's lines and
+#: the default model's fold scores (``tunesmith.cli._resume.RESULT_ATTR``).
+RESULT_ATTR = "cli_result"
+
 #: What the trials table can be sorted by.
 SORT_KEYS = ("number", "value", "state", "started", "finished", "duration")
 
@@ -266,6 +270,23 @@ class Source:
         """The number of trials the study file planned (``tunesmith run``), if any."""
         value = self.storage.study_attrs(study_id).get(PLANNED_ATTR)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def default_scores(self, study_id: int) -> tuple[list[float] | None, str | None]:
+        """The default model's fold scores (NaN for a failed fold) and the scoring's
+        name, as ``tunesmith run`` stored them when its search ended; (None, None) for
+        a study that has none."""
+        result = self.storage.study_attrs(study_id).get(RESULT_ATTR)
+        if not isinstance(result, dict):
+            return None, None
+        scores = result.get("default_scores")
+        scoring = result.get("scoring")
+        if not isinstance(scores, list) or not scores or not all(
+                s is None or (isinstance(s, int | float) and not isinstance(s, bool))
+                for s in scores):
+            scores = None
+        else:
+            scores = [math.nan if s is None else float(s) for s in scores]
+        return scores, scoring if isinstance(scoring, str) else None
 
     def seqs(self) -> dict[int, int]:
         """Each study's change sequence number (cheap: one row per study)."""

@@ -1,5 +1,9 @@
 """The verdict on a study's page: is the best better than the default, or tied?
 
+The default model's fold scores are those ``tunesmith run`` stored when its search
+ended (a study without them gets the verdict against the runners-up, saying that no
+default was evaluated).
+
 The words and the test are :func:`tunesmith.stats.verdict`'s. The dashboard hands it
 the best trials only (the best and its ``TOP`` runners-up by value, with their folds),
 so that a study of 100,000 trials costs a read of a few dozen; a tie with a trial
@@ -32,8 +36,9 @@ def study_verdict(watch: Watch) -> dict[str, Any] | None:
     trials = watch.source.trials_by_number(watch.study_id, numbers)
     if not any(t.folds for t in trials):
         return None
+    default, scoring = watch.source.default_scores(watch.study_id)
     try:
-        found = verdict(trials, watch.direction)
+        found = verdict(trials, watch.direction, default=default, scoring=scoring)
     except ValueError as exc:  # scores the test cannot use: say why
         return {"lines": [str(exc)], "beats_default": None, "compared": len(trials)}
     return {"lines": found.lines(), "beats_default": found.beats_default,
