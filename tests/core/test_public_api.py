@@ -22,6 +22,7 @@ PACKAGES = [
     "tunesmith.sklearn",
     "tunesmith.executors",
     "tunesmith.cli",
+    "tunesmith.dashboard",
     "tunesmith.stats",
     "tunesmith.report",
 ]
