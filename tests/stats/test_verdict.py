@@ -167,3 +167,13 @@ def test_rope_adds_the_bayesian_line() -> None:
                    rope=0.1)
     assert loss.bayes_default.p_right > 0.9
     assert verdict([_trial(0, {}, BEST)], "maximize", default=CLOSE).bayes_default is None
+
+
+def test_other_fold_counts() -> None:
+    trials = [_trial(0, {"C": 1.0}, BEST), _trial(1, {"C": 2.0}, [0.5, 0.6, 0.55])]
+    v = verdict(trials, "maximize", test_fraction=0.25)
+    assert v.n_compared == 0
+    assert ("note: 1 candidates have another number of folds than the best and were not "
+            "compared") in v.lines()
+    with pytest.raises(ValueError, match="the default has 3 fold scores and the best 5"):
+        verdict(trials, "maximize", default=[0.1, 0.2, 0.3])

@@ -145,6 +145,11 @@ def assess(
         check_simplest(simplest, [best, *others])
     top = _oriented(best.scores, direction)
     versus_default = bayes = None
+    if default is not None and default.scores.shape != best.scores.shape:
+        raise ValueError(
+            f"the default has {default.scores.size} fold scores and the best "
+            f"{best.scores.size}: give the default's score on each of the search's folds, "
+            "in the same order")
     if default is not None:
         versus_default = compare_folds(top, _oriented(default.scores, direction),
                                        test_fraction=test_fraction, confidence=confidence)
@@ -152,8 +157,11 @@ def assess(
             bayes = bayes_compare_folds(top, _oriented(default.scores, direction),
                                         test_fraction=test_fraction, rope=rope)
     tied: list[Contender] = []
-    compared = 0
+    compared = unpaired = 0
     for other in others:
+        if other.scores.shape != best.scores.shape:
+            unpaired += 1
+            continue
         if not np.isfinite(other.scores).any():
             continue
         compared += 1
@@ -161,6 +169,10 @@ def assess(
                           test_fraction=test_fraction, confidence=confidence)
         if c.n_folds and not (c.significant and c.difference > 0):
             tied.append(other)
+    notes = list(notes)
+    if unpaired:
+        notes.append(f"{unpaired} candidates have another number of folds than the best "
+                     "and were not compared")
     chosen = simplest_of([best, *tied], simplest) if simplest is not None else None
     everything = [best.scores, *(o.scores for o in others)]
     if default is not None:
