@@ -96,3 +96,21 @@ def test_cpus_per_trial_limits_the_thread_pools_of_a_task() -> None:
     with pytest.raises(ValueError, match="cpus_per_trial must be a positive integer or None, "
                                          "got 0"):
         ProcessExecutor(2, cpus_per_trial=0)
+
+
+def _seen_device(trial) -> float:
+    trial.set_attr("pid", os.getpid())
+    return float(os.environ["CUDA_VISIBLE_DEVICES"])
+
+
+@pytest.mark.slow
+def test_a_study_on_the_device_executor_gives_each_trial_one_device() -> None:
+    import tunesmith
+
+    study = tunesmith.Study(space={"i": list(range(8))}, sampler="grid")
+    with DeviceExecutor(gpus_per_trial=1, devices=["0", "1"]) as ex:
+        study.optimize(_seen_device, executor=ex)
+    seen = {(t.value, t.attrs["pid"]) for t in study.trials}
+    assert len(study.trials) == 8 and {value for value, _ in seen} == {0.0, 1.0}
+    # One worker process per device: a device is always seen by the same process.
+    assert len({pid for _, pid in seen}) == 2 and os.getpid() not in {p for _, p in seen}
