@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.model_selection import cross_validate
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import check_cv, cross_validate
 from sklearn.utils import _safe_indexing
 
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
@@ -177,9 +178,6 @@ def _or_nan(score: Any) -> Any:
 
 
 def _plain_metric(model: Any) -> list[Any]:
-    from sklearn.base import is_classifier, is_regressor
-    from sklearn.metrics import get_scorer
-
     if is_classifier(model):
         return [get_scorer("accuracy")]
     return [get_scorer("r2")] if is_regressor(model) else []
@@ -218,17 +216,15 @@ def trials_verdict(estimator: Any, trials: Sequence[FrozenTrial], X: Any, y: Any
     """The verdict of a cross-validated search's stored trials (greater is better, as
     for every scikit-learn scorer) against ``estimator``'s default, on ``splits``."""
     finished = [t for t in trials if t.is_complete]
+    own = estimator.get_params(deep=True)
     at = default_candidate(estimator, [t.params for t in finished])
-    if at is not None:
-        own = estimator.get_params(deep=True)
-        reused = finished[at]
-        scores = fold_scores(reused, metric)
-        evaluation = DefaultEvaluation({k: own[k] for k in reused.params},
-                                       np.array([]) if scores is None else scores,
-                                       reused.candidate if reused.candidate is not None
-                                       else reused.number)
+    reused = None if at is None else finished[at]
+    scores = None if reused is None else fold_scores(reused, metric)
+    if reused is not None and scores is not None:
+        evaluation = DefaultEvaluation(
+            {k: own[k] for k in reused.params}, scores,
+            reused.candidate if reused.candidate is not None else reused.number)
     else:
-        own = estimator.get_params(deep=True)
         names = {name for t in finished for name in t.params}
         evaluation = DefaultEvaluation(
             {k: own[k] for k in sorted(names) if k in own},
@@ -278,9 +274,6 @@ class VerdictMixin:
         >>> print(v.lines()[0])
         better than default (mean 0.96667): no (not significant), +1.3 points, 95% interval ...
         """
-        from sklearn.base import is_classifier
-        from sklearn.model_selection import check_cv
-
         search: Any = self
         if not hasattr(search, "cv_results_"):
             raise AttributeError(f"call {type(self).__name__}.fit before verdict()")
