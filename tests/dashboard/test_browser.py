@@ -122,36 +122,61 @@ def test_every_page_draws(small_site, page, tmp_path) -> None:
     assert _errors(page) == []
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_stored_strings_render_as_text(small_site, page, helpers, kind) -> None:
+@pytest.fixture(scope="module")
+def rendered(small_site, chromium) -> dict[str, Any]:
+    """What the pages show of the hostile strings, read once: the studies page (a study
+    named with each), the small study's page (a parameter with each, in the table and
+    the plots) and its failed trial's page (HTML and an ANSI escape in the message)."""
     address, expected = small_site
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    dialogs: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on("console", lambda m: m.type == "error" and "GL Driver" not in m.text
+            and errors.append(f"console error: {m.text}"))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(address + "/")
+        page.wait_for_selector("a.study-link")
+        seen: dict[str, Any] = {"names": page.locator("a.study-link").all_text_contents()}
+        page.goto(f"{address}/studies/{expected['named']['script']}")
+        page.wait_for_selector('#plots[data-state="drawn"]', timeout=60_000)
+        page.wait_for_selector("#trials tbody tr")
+        seen["title"] = page.text_content("#name")
+        seen["cells"] = page.locator("#trials td.params").all_text_contents()
+        seen["plots"] = {key: " ".join(page.locator(f"#plot-{key} .main-svg")
+                                       .all_text_contents()) for key in ("slice", "parallel")}
+        seen["pwned_study"] = page.evaluate("() => window.__pwned")
+        seen["images_study"] = page.locator("main img").count()
+        page.goto(f"{address}/studies/{expected['study_id']}/trials/5")
+        page.wait_for_selector("#failure-box:not([hidden])")
+        seen["message"] = page.text_content("#message")
+        seen["images_trial"] = page.locator("main img").count()
+        seen["scripts"] = page.locator("script").count()
+        seen["pwned_trial"] = page.evaluate("() => window.__pwned")
+        seen["errors"], seen["dialogs"] = errors, dialogs
+        return seen
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stored_strings_render_as_text(rendered, helpers, kind) -> None:
     text = helpers.HOSTILE[kind]
     shown = _shown(text)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(address + "/")
-    page.wait_for_selector("a.study-link")
-    names = page.locator("a.study-link").all_text_contents()
-    assert shown in names  # the study named with it
-
-    sid = expected["named"][kind]
-    page.goto(f"{address}/studies/{sid}")
-    page.wait_for_selector('#plots[data-state="drawn"]', timeout=60_000)
-    page.wait_for_selector("#trials tbody tr")
-    assert page.text_content("#name") == shown
-    cells = page.locator("#trials td.params").all_text_contents()
-    assert any(f"kind={shown}" in cell for cell in cells)
+    assert shown in rendered["names"]  # a study named with it, on the studies page
+    assert any(f"kind={shown}" in cell for cell in rendered["cells"])  # a parameter
+    if kind == "script":
+        assert rendered["title"] == shown  # that study's own page
     if kind != "markup":  # no complete trial has the markup kind: no plot shows it
         # Drawn by plotly as the characters themselves (tick labels are cut at 40).
-        for key in ("slice", "parallel"):
-            svg_text = " ".join(page.locator(f"#plot-{key} .main-svg").all_text_contents())
+        for key, svg_text in rendered["plots"].items():
             assert shown[:20] in svg_text, key
-
-    page.goto(f"{address}/studies/{sid}/trials/5")
-    page.wait_for_selector("#failure-box:not([hidden])")
     if kind in ("ansi", "html"):
-        assert shown in (page.text_content("#message") or "")
-    assert page.locator("main img").count() == 0  # no element made from stored text
-    assert page.locator("script").count() == 3  # ours: common, plotly, the page's
-    assert page.evaluate("() => window.__pwned") is None
-    assert dialogs == [] and _errors(page) == []
+        assert shown in (rendered["message"] or "")  # a failure message
+    # Nothing was made of it: no element, no script run, no dialog, no error.
+    assert rendered["images_study"] == rendered["images_trial"] == 0
+    assert rendered["scripts"] == 3  # ours: common, plotly, the page's
+    assert rendered["pwned_study"] is None and rendered["pwned_trial"] is None
+    assert rendered["dialogs"] == [] and rendered["errors"] == []
