@@ -132,3 +132,19 @@ def test_held_out_resamples_where_the_metric_is_undefined() -> None:
                           scoring="roc_auc").fit(X[8:], y[8:])
     h = search.verdict(X[8:], y[8:], X_test=Xt, y_test=yt, n_resamples=50).held_out
     assert np.isfinite(h.tuned.low) and h.tuned.low <= h.tuned.estimate <= h.tuned.high
+
+
+def test_accuracy_shortcut_gives_the_scorers_intervals(cancer) -> None:
+    # Accuracy is resampled as a mean of correct rows; a scorer that is accuracy under
+    # another name goes through scikit-learn on every resample: the same intervals.
+    from sklearn.metrics import get_scorer
+
+    from tunesmith.sklearn._default_eval import held_out_scores
+
+    X, Xt, y, yt = cancer
+    tuned = make_pipeline(StandardScaler(), LogisticRegression(C=0.05)).fit(X, y)
+    default = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    fast = held_out_scores(tuned, default, Xt, yt, get_scorer("accuracy"), n_resamples=100)
+    slow = held_out_scores(tuned, default, Xt, yt,
+                           make_scorer(accuracy_score, normalize=True), n_resamples=100)
+    assert fast == slow
