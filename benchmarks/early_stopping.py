@@ -158,8 +158,10 @@ def run_task(task: Task, halving: Any, cv: int) -> dict[str, Run]:
     runs["racing"] = Run(_study_fits(race), seconds, race.best_params_, race)
     halved, seconds = _fit(halving(task.estimator, task.grid, cv=cv, factor=3,
                                    random_state=0), X, y)
-    # Every row of a halving search is a candidate at one iteration, fitted on each split.
-    n_fits = len(halved.cv_results_["params"]) * halved.n_splits_
+    # tunesmith's stores its folds (skipped candidates have none); scikit-learn's fits
+    # every row of cv_results_ (a candidate at one iteration) on each split.
+    n_fits = (_study_fits(halved) if hasattr(halved, "study_")
+              else len(halved.cv_results_["params"]) * halved.n_splits_)
     runs["halving"] = Run(n_fits, seconds, halved.best_params_, halved)
     return runs
 
@@ -287,6 +289,9 @@ def main(argv: list[str] | None = None) -> None:
             importlib.import_module("early_stopping_pruners").main([])
         else:
             print("benchmarks/early_stopping_pruners.py is not there: no pruner table")
+    cpu = f"CPU time of this run: {time.process_time():.0f} s."
+    print(cpu)
+    lines += ["", cpu]
     if args.out:
         args.out.write_text("# Early stopping: full grid, racing, halving\n\n"
                             + "\n".join(lines) + "\n")
