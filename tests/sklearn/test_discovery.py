@@ -40,10 +40,9 @@ LESSON_GRID = {
 
 SKLEARN_1_9 = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) >= (1, 9)
 # The lesson's counts and messages below are scikit-learn 1.9's (the pinned version);
-# the minimum-versions run checks discovery against its own scikit-learn above.
-lesson_numbers = pytest.mark.skipif(
-    not SKLEARN_1_9, reason="the lesson's counts and messages are scikit-learn 1.9's"
-)
+# the minimum-versions run deselects them and checks discovery against its own
+# scikit-learn in the tests that compare with it directly.
+lesson_numbers = pytest.mark.pinned_sklearn
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +158,7 @@ def test_lesson_forbidden_combinations_are_learned(lesson_report):
         assert space.is_valid(point) == (index not in lesson_report.reasons), point
 
 
+@lesson_numbers
 def test_lesson_space_probed_for_a_native_search(titanic):
     X, y = titanic
     space = Space({
@@ -298,6 +298,7 @@ def test_a_flagged_candidate_never_fits(small_binary, solvers, penalties, cs, l1
 # -- shapes of data and parameters -------------------------------------------------------
 
 
+@lesson_numbers
 def test_multiclass_target_flags_liblinear():
     X, y = load_iris(return_X_y=True)
     grid = {"solver": ["liblinear", "lbfgs"], "C": [0.1, 1.0]}
