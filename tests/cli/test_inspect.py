@@ -118,3 +118,28 @@ def test_delete(cli, stored, tmp_path: Path) -> None:
     assert done.code == 0 and "deleted study 'iris_grid' (6 trials)" in done.err
     assert json.loads(cli("studies", "--storage", copy, "--format", "json").out) == []
     assert cli("show", "iris_grid", "--storage", copy).code == 2
+
+
+def test_inspection_of_a_rollback_journal_file_leaves_it_as_it_was(cli, stored, tmp_path) -> None:
+    """A tunesmith file another tool switched back to a rollback journal is read as is.
+
+    Before, opening it read-only tried to switch it to WAL and failed with "attempt to
+    write a readonly database".
+    """
+    import hashlib
+    import sqlite3
+
+    _, url = stored
+    copy = tmp_path / "delete_mode.db"
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as source, \
+            sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode = DELETE")
+    target.close()
+    before = hashlib.sha256(copy.read_bytes()).hexdigest()
+    result = cli("show", "iris_grid", "--storage", f"sqlite:///{copy}")
+    assert result.code == 0 and "6 of 6 trials finished" in result.out
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == before
+    with sqlite3.connect(f"file:{copy}?mode=ro", uri=True) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    check.close()

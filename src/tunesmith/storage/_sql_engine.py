@@ -99,7 +99,10 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            if wal:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            # A read-only connection (the inspection commands, the dashboard) leaves
+            # the file's journal mode as it finds it: switching needs a write.
+            if wal and str(mode).lower() != "wal":
                 # Switching to WAL needs a moment's exclusive lock, which a process
                 # starting at the same time may hold: retry briefly.
                 for attempt in range(20):
@@ -107,9 +110,12 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
                         cursor.execute("PRAGMA journal_mode = WAL")
                         break
                     except Exception as error:
+                        if "readonly" in str(error).lower().replace(" ", ""):
+                            break  # opened with mode=ro: the file stays as it is
                         if "locked" not in str(error).lower() or attempt == 19:
                             raise
                         time.sleep(0.05 * (attempt + 1))
+            if wal:
                 # In WAL mode NORMAL is crash-safe (a power cut may lose the last
                 # commits, never corrupt the file) and saves an fsync per commit.
                 cursor.execute("PRAGMA synchronous = NORMAL")
@@ -123,3 +129,4 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         # Reads stay deferred, so they never take the write lock.
         write = conn.get_execution_options().get("tunesmith_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
