@@ -8,6 +8,7 @@ misspelt key, the key they probably meant.
 from __future__ import annotations
 
 import difflib
+import enum
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -56,7 +57,8 @@ def first_error(exc: ValidationError, sections: Mapping[str, type[BaseModel]]
     elif kind in ("value_error", "assertion_error"):
         message = str(cause) if cause is not None else error["msg"]
     else:
-        message = _TYPE_MESSAGES.get(kind) or error["msg"].replace("Input should be", "must be")
+        message = (_enum_message(loc, sections) if kind == "string_type" else None) or (
+            _TYPE_MESSAGES.get(kind) or error["msg"].replace("Input should be", "must be"))
         message = f"{message}, got {_shown(error.get('input'))}"
     if len(errors) > 1:
         more = len(errors) - 1
@@ -79,6 +81,21 @@ _TYPE_MESSAGES = {
     "list_type": "must be a list",
     "tuple_type": "must be a list",
 }
+
+
+def _enum_message(loc: list[Any], sections: Mapping[str, type[BaseModel]]) -> str | None:
+    """For a key that takes one of a few names: the names (older pydantic says only
+    "must be a string" when the value is not a string at all)."""
+    parent = [str(p) for p in loc[:-1]]
+    section = "space.*" if parent[:1] == ["space"] and len(parent) == 2 else ".".join(parent)
+    model = sections.get(section)
+    field = model.model_fields.get(str(loc[-1])) if model is not None and loc else None
+    kind = getattr(field, "annotation", None)
+    if not (isinstance(kind, type) and issubclass(kind, enum.Enum)):
+        return None
+    names = [repr(member.value) for member in kind]
+    return "must be " + (", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1
+                         else names[0])
 
 
 def _key(loc: list[Any]) -> str:
