@@ -9,7 +9,6 @@ failed run left empty.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -20,6 +19,7 @@ import pytest
 from tunesmith.cli._config import parse_settings
 from tunesmith.records import Direction, TrialState
 from tunesmith.storage import open_storage
+from tunesmith.study._owners import owner_name
 
 RANDOM_RANGE = """\
     [data]
@@ -72,11 +72,11 @@ def test_trials_of_a_killed_run_are_interrupted(cli, tmp_path) -> None:
     db = tmp_path / "runs.db"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    host = socket.gethostname()
     with open_storage(f"sqlite:///{db}") as storage:
         sid = storage.create_study("s", direction=Direction.MAXIMIZE)
-        storage.create_trial(sid, owner=f"{host}:{dead.pid}:a", params={"x": 1})  # gone
-        storage.create_trial(sid, owner=f"{host}:{os.getpid()}:b", params={"x": 2})  # alive
+        # Owners named as workers name themselves (host, PID, token, boot and namespace):
+        storage.create_trial(sid, owner=owner_name(dead.pid), params={"x": 1})  # gone
+        storage.create_trial(sid, owner=owner_name(os.getpid()), params={"x": 2})  # alive
         storage.create_trial(sid, owner="released", params={"x": 3})  # Ctrl-C
     result = cli("show", "s", "--storage", db)
     assert result.code == 0, result.err
