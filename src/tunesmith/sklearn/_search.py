@@ -301,8 +301,9 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
         reasons = self._discover(job.estimator, candidates, pending, X, y, estimator_params)
         n_fit = len(pending) - len(reasons)
         if self.verbose > 0:
+            at_most = " at most" if check_racing(self.racing) is not None else ""
             print(f"Fitting {job.n_splits} folds for each of {n_fit} candidates, "
-                  f"totalling {n_fit * job.n_splits} fits")
+                  f"totalling{at_most} {n_fit * job.n_splits} fits")
         if not pending:
             return
         if isinstance(refit_metric, str) and refit_metric != "score":
