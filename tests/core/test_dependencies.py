@@ -26,6 +26,9 @@ OPTIONAL = {
     "tomli": "only on Python 3.10, declared with a marker",
     "matplotlib": "the plots extra: tunesmith.report imports it on use, or names the extra",
     "plotly": "the plots extra: tunesmith.report imports it on use, or names the extra",
+    "distributed": "the dask extra: imported only for executor='tcp://...' or a Client",
+    "starlette": "the dashboard extra: only tunesmith.dashboard imports it",
+    "uvicorn": "the dashboard extra: only tunesmith.dashboard imports it",
 }
 
 

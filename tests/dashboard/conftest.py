@@ -126,9 +126,13 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Headless Chromium through Playwright (skipped, with the reason, without them)."""
+    """Headless Chromium through Playwright (skipped, with the reason, without them).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running in
+    this thread while it is open, and other folders' browser tests start their own.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -14,8 +14,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from tunesmith.cli._config import ConfigError
-
 __all__ = ["add_report_parser"]
 
 
@@ -48,6 +46,7 @@ def _positive_int(text: str) -> int:
 
 def _check_outputs(html: Path | None, png: Path | None) -> None:
     """Refuse what cannot be written before reading the study (one line each)."""
+    from tunesmith.cli._config import ConfigError  # pydantic: not at `tunesmith --version`
     from tunesmith.report._optional import PLOTS_EXTRA, has_plotly
 
     if html is not None:
