@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import socket
 import time
 import uuid
 
-from tunesmith.records import FrozenTrial
+from tunesmith.records import FrozenTrial, TrialState
+from tunesmith.storage import Storage
 
-__all__ = ["RELEASED", "is_abandoned", "new_owner", "owner_name", "owner_scope"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "RELEASED", "is_abandoned", "new_owner", "owner_name", "owner_scope", "take_over_abandoned",
+]
 
 RELEASED = "released"  # owner of a trial given up on purpose (Ctrl-C): free to re-run
 
@@ -109,3 +115,19 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def take_over_abandoned(storage: Storage, study_id: int, owner: str, *,
+                        stale_after: float) -> FrozenTrial | None:
+    """The first running trial of the study that another owner abandoned, now ``owner``'s
+    (a compare-and-set: of two workers looking at once, one gets it); None if none."""
+    for old in storage.trials(study_id, states=[TrialState.RUNNING]):
+        if old.owner == owner or not is_abandoned(old, stale_after=stale_after,
+                                                  beats=storage.is_persistent):
+            continue
+        taken = storage.take_over_trial(old.trial_id, old_owner=old.owner or "",
+                                        new_owner=owner)
+        if taken is not None:
+            logger.info("re-running trial %d, abandoned by %s", taken.number, old.owner)
+            return taken
+    return None

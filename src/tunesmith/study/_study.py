@@ -35,7 +35,7 @@ from tunesmith.study._identity import (
     space_to_json,
     stored_settings,
 )
-from tunesmith.study._owners import RELEASED, is_abandoned, new_owner
+from tunesmith.study._owners import RELEASED, new_owner, take_over_abandoned
 from tunesmith.study._pruning import Pruning, last_value
 from tunesmith.trial import Trial
 
@@ -401,22 +401,12 @@ class Study(StudyReportMixin, FrameMixin):
             return None
         self._released = False
         self._next_scan = now + self.stale_after / 4
-        for old in self.storage.trials(self.study_id, states=[TrialState.RUNNING]):
-            if old.owner == self.owner or not self._is_abandoned(old):
-                continue
-            taken = self.storage.take_over_trial(
-                old.trial_id, old_owner=old.owner or "", new_owner=self.owner
-            )
-            if taken is not None:
-                logger.info("re-running trial %d, abandoned by %s", taken.number, old.owner)
-                # A dead worker may have left several: look again at the next ask.
-                self._released = True
-                return self._start(taken)
-        return None
-
-    def _is_abandoned(self, trial: FrozenTrial) -> bool:
-        return is_abandoned(trial, stale_after=self.stale_after,
-                            beats=self.storage.is_persistent)
+        taken = take_over_abandoned(self.storage, self.study_id, self.owner,
+                                    stale_after=self.stale_after)
+        if taken is None:
+            return None
+        self._released = True  # a dead worker may have left several: look at the next ask
+        return self._start(taken)
 
     def _claim_candidate(self, max_trials: int | None) -> Trial | None:
         candidates = self._candidate_list()
