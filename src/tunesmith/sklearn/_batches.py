@@ -16,9 +16,12 @@ batches given the same results (a deterministic strategy).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from tunesmith.records import TrialState
 from tunesmith.sklearn._callbacks import uses_callbacks
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._results import (
@@ -28,8 +31,11 @@ from tunesmith.sklearn._results import (
 )
 from tunesmith.sklearn._runner import finished_folds
 from tunesmith.study import Study
+from tunesmith.study._owners import is_abandoned
 
-__all__ = ["CandidateBatches"]
+__all__ = ["CandidateBatches", "wait_for_other_owners"]
+
+logger = logging.getLogger("tunesmith.sklearn")
 
 
 class CandidateBatches:
@@ -92,9 +98,13 @@ class CandidateBatches:
                 return callback_ctx.subcontext(task_name="candidate-split-evaluation",
                                                task_id=(index - start) * n_splits + split)
 
-        search._evaluate(self.study, self.candidates, range(start, len(self.candidates)),
-                         splits, job, self.X, self.y, self.estimator_params,
-                         self.refit_metric, fold_context=fold_context)
+        def evaluate(batch: range) -> None:
+            search._evaluate(self.study, self.candidates, batch, splits, job, self.X, self.y,
+                             self.estimator_params, self.refit_metric,
+                             fold_context=fold_context)
+
+        evaluate(range(start, len(self.candidates)))
+        wait_for_other_owners(self.study, start, len(self.candidates), evaluate)
         folds, self.reasons = finished_folds(self.study, len(self.candidates), job)
 
         batch_folds = folds[start * len(splits):]
@@ -132,3 +142,39 @@ class CandidateBatches:
         """Close the study (its storage stays readable through ``study_``)."""
         if self.study is not None:
             self.study.close()
+
+
+
+def wait_for_other_owners(study: Study, start: int, stop: int,
+                          evaluate: Callable[[range], None]) -> None:
+    """Wait while another process (another host sharing the study) still evaluates
+    candidates ``start``..``stop - 1``; evaluate again when one of them is abandoned.
+
+    Every host of a shared drop-in search fits the candidates nobody holds, then each
+    needs every candidate's folds: a host that finished its share first waits for the
+    others' instead of failing. A trial whose owner died is taken over by the next
+    ``evaluate`` (the study's ask re-runs abandoned trials), so waiting always ends.
+    """
+    poll = min(1.0, study.stale_after / 4)
+    told = False
+    while True:
+        finished: set[int] = set()
+        held: list[Any] = []
+        for trial in study.trials:
+            if trial.candidate is None or not start <= trial.candidate < stop:
+                continue
+            if trial.state.is_finished:
+                finished.add(trial.candidate)
+            elif trial.state is TrialState.RUNNING:
+                held.append(trial)
+        held = [t for t in held if t.candidate not in finished and t.owner != study.owner]
+        if not held:
+            return  # all done, or missing for a reason finished_folds reports
+        if any(is_abandoned(t, stale_after=study.stale_after,
+                            beats=study.storage.is_persistent) for t in held):
+            evaluate(range(start, stop))
+        elif not told:
+            logger.info("waiting for %d candidates another process is evaluating (%s)",
+                        len(held), ", ".join(sorted({t.owner or "" for t in held})))
+            told = True
+        time.sleep(poll)
