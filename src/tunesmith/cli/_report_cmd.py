@@ -19,6 +19,8 @@ __all__ = ["add_report_parser"]
 
 def add_report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register ``report`` on the ``tunesmith`` command's subparsers."""
+    from tunesmith.cli import _positive_int
+
     cmd = sub.add_parser(
         "report", parents=[common], help="verdict, importance and plots of a study",
         description="The report of a stored study: the verdict, the best parameters, the "
@@ -32,16 +34,6 @@ def add_report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     cmd.add_argument("--top", type=_positive_int, default=10, metavar="N",
                      help="candidates in the table and the fold spread (default 10)")
     cmd.set_defaults(handler=_cmd_report)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _check_outputs(html: Path | None, png: Path | None) -> None:
