@@ -4,15 +4,21 @@ A search with ``racing=True`` evaluates its folds in rounds: fold 0 of every
 candidate, then fold 1 of every candidate still in the race, and so on (the
 engine's ``rounds`` mode holds a round back until the previous one has landed, so
 the decisions do not depend on the number of workers). After each round, each
-candidate with at least ``min_folds`` folds is compared with the *leader*: of the
-candidates not stopped that have done the same folds, the one with the best mean
-score over those folds (the first on ties). The comparison is Nadeau and Bengio's
-corrected resampled t-test on the paired fold scores of the refit metric
-(:func:`tunesmith.stats.compare_folds`); a candidate whose ``confidence`` interval
-of the difference lies entirely below zero is stopped: its queued folds are
+candidate with at least ``min_folds`` folds is compared with the *leader* of the
+candidates still in the race over the same folds. The default test,
+``method="ranks"``, is F-Race's (:func:`tunesmith.stats.race_round`): folds are blocks,
+the candidates are ranked within each fold, the residual variance of the ranks is
+pooled over every candidate alive (``(n - 1)(m - 1)`` degrees of freedom for ``n``
+candidates on ``m`` folds), Nadeau and Bengio's correction for overlapping training
+sets inflates it, and the leader is the best mean rank; ``method="scores"`` fits the
+same model to the scores, ``method="paired"`` is the earlier rule, a corrected paired
+t-test of the candidate against the best mean (:func:`tunesmith.stats.compare_folds`,
+``m - 1`` degrees of freedom). A candidate whose ``confidence`` interval of the
+difference to the leader lies entirely below zero is stopped: its queued folds are
 dropped and its trial is recorded PRUNED with the folds it finished, their mean,
 and the reason. A model-based search (TPE) asks the same question after each fold
-of each trial, against the trials that finished every fold.
+of each trial, against the trials with the same folds done (the finished ones
+included). A candidate with a failed (NaN) fold is not judged and not pooled.
 
 In ``cv_results_`` a stopped candidate keeps the folds it finished (the others
 NaN), its mean and std over those, ranks after every candidate that finished all
@@ -36,7 +42,7 @@ from tunesmith.executors import Outcome
 from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._folds import MULTIMETRIC_ATTR, fold_records, fold_results
-from tunesmith.stats import compare_folds
+from tunesmith.stats import RaceRound, compare_folds, race_round
 from tunesmith.trial import Trial
 
 __all__ = ["Race", "Racer", "Racing", "apply_stops", "check_racing", "padded_folds",
@@ -46,21 +52,27 @@ __all__ = ["Race", "Racer", "Racing", "apply_stops", "check_racing", "padded_fol
 STOPPED = "stopped"
 
 
+#: Racing's tests: F-Race's on ranks (the default), the same on scores, and the paired one.
+METHODS = ("ranks", "scores", "paired")
+
+
 @dataclasses.dataclass(frozen=True)
 class Racing:
     """How a search races its candidates over the folds: ``racing=Racing(...)``.
 
     ``racing=True`` means ``Racing()``. After each round of folds, a candidate is
-    stopped when the ``confidence`` interval of its mean fold difference to the
-    leader (the corrected resampled t-test of :func:`tunesmith.stats.compare_folds`)
-    lies entirely below zero, i.e. the leader is better at that level; no candidate
-    is stopped before it has ``min_folds`` folds (at least 2: one fold has no spread).
-    The defaults were tuned on three tasks of ``benchmarks/early_stopping.py``: the
-    lowest level of 0.8, 0.9, 0.95 and 0.99 (below 0.8 "worse" is no longer a
-    statistical statement) that lost nothing there; 3 folds saved less everywhere.
+    stopped when the ``confidence`` interval of its difference to the leader lies
+    entirely below zero, i.e. the leader is better at that level (each comparison at
+    that level: see :mod:`tunesmith.stats._race` for why not a simultaneous one); no
+    candidate is stopped before it has ``min_folds`` folds (at least 2: one fold has no
+    spread). ``method`` is the test (see the module): ``"ranks"`` (F-Race: folds as
+    blocks, ranks within each fold, the variance pooled over the candidates alive),
+    ``"scores"`` (the same on the scores) or ``"paired"`` (a corrected paired t-test
+    with the leader alone). The defaults were chosen on three tasks of
+    ``benchmarks/early_stopping.py`` (``benchmarks/results/early_stopping.md``).
 
     >>> Racing(confidence=0.9, min_folds=3)
-    Racing(confidence=0.9, min_folds=3)
+    Racing(confidence=0.9, min_folds=3, method='ranks')
     >>> Racing(min_folds=1)
     Traceback (most recent call last):
     ...
@@ -69,6 +81,7 @@ class Racing:
 
     confidence: float = 0.8
     min_folds: int = 2
+    method: str = "ranks"
 
     def __post_init__(self) -> None:
         level = self.confidence
@@ -80,13 +93,16 @@ class Racing:
         if isinstance(folds, bool) or not isinstance(folds, numbers.Integral) or folds < 2:
             raise ValueError("Racing min_folds must be an integer >= 2 (one fold has no "
                              f"spread to test), got {folds!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"Racing method must be one of {', '.join(map(repr, METHODS))}, "
+                             f"got {self.method!r}")
 
 
 def check_racing(racing: Any, n_splits: int | None = None) -> Racing | None:
     """A search's ``racing`` argument as settings (None: off); a clear error otherwise.
 
     >>> check_racing(True)
-    Racing(confidence=0.8, min_folds=2)
+    Racing(confidence=0.8, min_folds=2, method='ranks')
     >>> check_racing(False) is None
     True
     """
@@ -124,15 +140,20 @@ class Race:
     """Who is still in the race, every fold score so far, and the stopping rule.
 
     Candidates are keys (a candidate index, a trial number) labelled for messages by
-    ``label``. Scores are those of the raced metric, NaN for a failed fold.
+    ``label``. Scores are those of the raced metric, NaN for a failed fold. With a
+    pooled method the round's test is computed once for every candidate asked about
+    the same folds until a new score is recorded, so the candidates stopped while a
+    round is decided do not change the test of the others in that round.
 
     >>> race = Race(Racing(confidence=0.9, min_folds=2), n_splits=5, test_fraction=0.25)
-    >>> for fold, (a, b) in enumerate([(0.9, 0.5), (0.92, 0.52), (0.91, 0.49)]):
-    ...     race.record("a", fold, a); race.record("b", fold, b)
+    >>> for fold, scores in enumerate([(0.9, 0.5, 0.88), (0.92, 0.52, 0.93),
+    ...                                (0.91, 0.49, 0.9)]):
+    ...     for key, score in zip("abc", scores):
+    ...         race.record(key, fold, score)
     >>> race.reason("b", [0, 1, 2])
-    'racing: worse than candidate a (p=0.00047 after 3 folds)'
-    >>> race.reason("a", [0, 1, 2]) is None
-    True
+    'racing: worse than candidate a (p=0.028 after 3 folds)'
+    >>> race.reason("a", [0, 1, 2]) is None, race.reason("c", [0, 1, 2]) is None
+    (True, True)
     """
 
     def __init__(self, settings: Racing, *, n_splits: int, test_fraction: float,
@@ -143,9 +164,11 @@ class Race:
         self.label = label
         self.scores: dict[Hashable, dict[int, float]] = {}
         self.stopped: set[Hashable] = set()
+        self._rounds: dict[tuple[int, ...], tuple[list[Hashable], RaceRound]] = {}
 
     def record(self, key: Hashable, fold: int, score: float) -> None:
         self.scores.setdefault(key, {})[fold] = score
+        self._rounds.clear()
 
     def leader(self, folds: Sequence[int], exclude: Hashable = None) -> Hashable | None:
         """The candidate not stopped, with all of ``folds``, of best mean over them."""
@@ -162,6 +185,34 @@ class Race:
         """Why ``key`` should stop after ``folds`` (its folds so far); None to go on."""
         if len(folds) < self.settings.min_folds or len(folds) >= self.n_splits:
             return None
+        if self.settings.method == "paired":
+            return self._paired(key, folds)
+        keys, test = self.round(folds)
+        if key not in keys:
+            return None  # a failed fold, or stopped: not judged
+        row = keys.index(key)
+        if not test.worse[row]:
+            return None
+        return (f"racing: worse than {self.label(keys[test.leader])} "
+                f"(p={float(test.p_values[row]):.2g} after {len(folds)} folds)")
+
+    def round(self, folds: Sequence[int]) -> tuple[list[Hashable], RaceRound]:
+        """The pooled test over ``folds`` of the candidates alive with finite scores
+        on all of them: (their keys, the test), its rows in the keys' order."""
+        done = tuple(folds)
+        if done not in self._rounds:
+            keys = [key for key, scores in self.scores.items()
+                    if key not in self.stopped
+                    and all(math.isfinite(scores.get(k, math.nan)) for k in done)]
+            table = np.array([[self.scores[key][k] for k in done] for key in keys],
+                             dtype=float).reshape(len(keys), len(done))
+            self._rounds[done] = keys, race_round(
+                table, test_fraction=self.test_fraction,
+                confidence=self.settings.confidence,
+                ranks=self.settings.method == "ranks")
+        return self._rounds[done]
+
+    def _paired(self, key: Hashable, folds: Sequence[int]) -> str | None:
         leader = self.leader(folds, exclude=key)
         if leader is None:
             return None

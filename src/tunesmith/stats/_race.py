@@ -1,0 +1,155 @@
+"""A racing round: which candidates are worse than the leader, folds as blocks.
+
+F-Race (Birattari, Stützle, Paquete and Varrentrapp 2002, "A racing algorithm for
+configuring metaheuristics") treats each instance, here each fold, as a block: every
+candidate still in the race is scored on the same folds, so a fold that is easy for one
+is easy for all, and that shared part is no evidence about any candidate. The scores
+``y[i, j]`` (candidate ``i``, fold ``j``) follow the two-way additive model
+
+    y[i, j] = mu + a[i] + b[j] + e[i, j]
+
+and the residual variance ``s**2`` of ``e`` is pooled over *every* candidate alive:
+``(n - 1)(m - 1)`` degrees of freedom for ``n`` candidates and ``m`` folds, where a
+paired test of two candidates has ``m - 1`` and a variance from 2-4 folds.
+
+With ``ranks=True`` (the default) the model is fitted to the candidates' ranks within
+each fold (Conover and Iman's rank transform: this is exactly the post-hoc test F-Race
+uses after Friedman's). A candidate that collapses on one fold then moves the pooled
+variance by a few ranks, not by its whole drop: a grid holds such candidates (a
+diverging learning rate, a one-leaf tree), and on raw scores they inflate everyone's
+variance (``benchmarks/early_stopping.py`` measured it). ``ranks=False`` fits the scores,
+and so does a round whose folds all rank the candidates in the same order (the ranks
+then have no spread to test with, though that order is strong evidence).
+
+Two candidates' means differ with variance ``2 s**2 / m``; cross-validation folds share
+most of their training rows, so, as in Nadeau and Bengio's corrected resampled t-test
+(:func:`tunesmith.stats.compare_folds`), ``1 / m`` becomes ``1 / m + n_test / n_train``.
+Each candidate is compared with the *leader*, the best mean (of ranks, or scores) over
+the same folds, by Student's t on ``(n - 1)(m - 1)`` degrees of freedom; it is *worse*
+when the two-sided ``confidence`` interval of its difference lies below zero.
+
+Multiple comparisons: each comparison is made at the stated level, not a simultaneous
+one, as in F-Race's and Hoeffding races' post-hoc steps. The leader is never worse than
+itself, so a round never stops everyone, and stopping one of several equally good
+candidates costs nothing: the cost is in stopping the best while it is truly better
+than the leader. A simultaneous level (Bonferroni over a hundred candidates) made
+clear losers run to the end as well (a replay spent 73-98% of the fits), and F-Race's
+omnibus gate (compare only when Friedman's test rejects) stopped nothing in grids of
+many near-ties. The level is therefore a stated parameter, chosen on tuning tasks and
+checked on held-out ones (``benchmarks/results/early_stopping.md``); the leader is the
+best of many means, biased upward when many tie (the winner's curse), which makes the
+per-comparison level an optimistic bound on wrongly stopping the best.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from tunesmith.stats._ttest import _check_fraction, _check_level
+
+__all__ = ["RaceRound", "race_round"]
+
+#: A residual spread below this fraction of the scores' scale counts as none.
+_ZERO_SPREAD = 1e-12
+
+
+@dataclass(frozen=True)
+class RaceRound:
+    """One round of a race over ``n`` candidates (rows) on ``m`` shared folds.
+
+    ``means`` are the rows' means of what was tested (their ranks within each fold,
+    ``n`` the best, or their scores: ``ranks`` says which); ``leader`` is the row of the best mean (the first
+    on ties). ``differences[i]`` is row ``i``'s mean minus the leader's, ``statistics[i]``
+    its t statistic (``differences / std_error``) and ``p_values[i]`` its one-sided
+    p-value against "no worse than the leader" (Student's t on ``df`` degrees of
+    freedom). ``worse[i]`` says row ``i`` is worse than the leader at ``confidence``.
+    ``reason`` is None for a regular round, a sentence when nothing could be tested
+    (fewer than 2 candidates or folds, or no residual spread): then no row is worse.
+    """
+
+    leader: int
+    means: np.ndarray
+    differences: np.ndarray
+    statistics: np.ndarray
+    p_values: np.ndarray
+    worse: np.ndarray
+    std_error: float
+    residual_variance: float
+    df: int
+    confidence: float
+    test_fraction: float
+    ranks: bool
+    reason: str | None = None
+
+
+def race_round(scores: Sequence[Sequence[float]] | np.ndarray, *, test_fraction: float,
+               confidence: float = 0.8, ranks: bool = True) -> RaceRound:
+    """Which candidates are worse than the leader: ``scores[i][j]`` is candidate ``i``'s
+    score on fold ``j`` (higher is better; every candidate on the same folds, no NaN).
+
+    ``test_fraction`` is ``n_test / n_train`` of one fold (``1 / (k - 1)`` for k-fold;
+    0 drops the correction for overlapping training sets). ``ranks``: test the ranks
+    within each fold (True) or the scores (see the module).
+
+    >>> y = [[0.90, 0.92, 0.91], [0.80, 0.83, 0.80], [0.89, 0.93, 0.90]]
+    >>> r = race_round(y, test_fraction=0.25, ranks=False)
+    >>> r.leader, r.df, r.worse.tolist()
+    (0, 4, [False, True, False])
+    >>> round(r.residual_variance, 7), round(float(r.statistics[1]), 3)
+    (4.44e-05, -13.887)
+    >>> race_round(y, test_fraction=0.25).means.tolist()  # ranks: 3 is the best
+    [2.6666666666666665, 1.0, 2.3333333333333335]
+    """
+    fraction = _check_fraction(test_fraction)
+    level = _check_level("confidence", confidence)
+    raw = np.asarray(scores, dtype=float)
+    if raw.ndim != 2:
+        raise ValueError("scores must be a table, one row per candidate and one column per "
+                         f"fold, got an array of shape {raw.shape}")
+    if not np.isfinite(raw).all():
+        raise ValueError("scores must be finite: leave out a candidate with a failed (NaN) "
+                         "fold before racing the others")
+    n, m = raw.shape
+    y = sps.rankdata(raw, axis=0) if ranks and n else raw
+    means = y.mean(axis=1)
+    leader = int(np.argmax(means)) if n else 0
+    differences = means - means[leader] if n else means
+    df = max((n - 1) * (m - 1), 0)
+
+    def result(statistics: np.ndarray, p_values: np.ndarray, worse: np.ndarray,
+               std_error: float, variance: float, reason: str | None = None) -> RaceRound:
+        return RaceRound(leader, means, differences, statistics, p_values, worse,
+                         std_error, variance, df, level, fraction, bool(ranks), reason)
+
+    nan = np.full(n, np.nan)
+    never = np.zeros(n, dtype=bool)
+    if n < 2 or m < 2:
+        return result(nan, nan, never, math.nan, math.nan,
+                      f"{n} candidates on {m} folds: a race needs 2 of each")
+    variance = _residual_variance(y, means, df)
+    if ranks and variance == 0.0:
+        # The same order on every fold leaves the ranks no spread to test with, while
+        # it is strong evidence: test the scores, whose spread it does not erase.
+        return race_round(raw, test_fraction=fraction, confidence=level, ranks=False)
+    if variance == 0.0:
+        return result(nan, nan, never, 0.0, variance,
+                      "the candidates differ by the same amount on every fold: no residual "
+                      "spread to test with (coarse scores on few rows can cause it)")
+    std_error = math.sqrt(2.0 * variance * (1.0 / m + fraction))
+    statistics = differences / std_error
+    p_values = sps.t.cdf(statistics, df)
+    half = float(sps.t.ppf(0.5 + level / 2.0, df)) * std_error
+    return result(statistics, p_values, differences + half < 0, std_error, variance)
+
+
+def _residual_variance(y: np.ndarray, means: np.ndarray, df: int) -> float:
+    """The two-way model's residual mean square (0.0 below the scores' precision)."""
+    residuals = y - means[:, None] - y.mean(axis=0)[None, :] + y.mean()
+    variance = float((residuals ** 2).sum() / df)
+    scale = max(1.0, float(np.abs(y).max()))
+    return 0.0 if variance <= (_ZERO_SPREAD * scale) ** 2 else variance
