@@ -63,13 +63,14 @@ class RaceRound:
     """One round of a race over ``n`` candidates (rows) on ``m`` shared folds.
 
     ``means`` are the rows' means of what was tested (their ranks within each fold,
-    ``n`` the best, or their scores: ``ranks`` says which); ``leader`` is the row of the best mean (the first
-    on ties). ``differences[i]`` is row ``i``'s mean minus the leader's, ``statistics[i]``
-    its t statistic (``differences / std_error``) and ``p_values[i]`` its one-sided
-    p-value against "no worse than the leader" (Student's t on ``df`` degrees of
-    freedom). ``worse[i]`` says row ``i`` is worse than the leader at ``confidence``.
-    ``reason`` is None for a regular round, a sentence when nothing could be tested
-    (fewer than 2 candidates or folds, or no residual spread): then no row is worse.
+    ``n`` the best, or their scores: ``ranks`` says which); ``leader`` is the row of
+    the best mean (the first on ties). ``differences[i]`` is row ``i``'s mean minus the
+    leader's, ``statistics[i]`` its t statistic (``differences / std_error``) and
+    ``p_values[i]`` its one-sided p-value against "no worse than the leader" (Student's
+    t on ``df`` degrees of freedom). ``worse[i]`` says row ``i`` is worse than the
+    leader at ``confidence``. ``reason`` is None for a regular round, a sentence when
+    nothing could be tested (fewer than 2 candidates or folds, or no residual spread):
+    then no row is worse.
     """
 
     leader: int
