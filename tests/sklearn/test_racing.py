@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import t as sps_t
 from sklearn import model_selection as skms
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -279,3 +280,88 @@ def test_bad_racing_settings_are_refused(cancer) -> None:
     X, y = cancer
     with pytest.raises(ValueError, match=r"min_folds=3 leaves nothing to race with 3 folds"):
         GridSearchCV(LogisticRegression(), GRID, cv=3, racing=Racing(min_folds=3)).fit(X, y)
+
+
+#: 4 candidates x 3 folds: candidate 3 trails on every fold, 1 on two of them.
+TABLE = np.array([[0.90, 0.93, 0.91], [0.86, 0.935, 0.84], [0.91, 0.92, 0.90],
+                  [0.70, 0.75, 0.72]])
+
+
+def _race(table: np.ndarray, racing: Racing) -> Race:
+    race = Race(racing, n_splits=5, test_fraction=0.25)
+    for key, scores in enumerate(table):
+        for fold, score in enumerate(scores):
+            race.record(key, fold, score)
+    return race
+
+
+def test_the_default_rule_pools_the_ranks_of_every_candidate_alive() -> None:
+    """Expected by hand: ranks within each fold, two-way residuals, t on (n-1)(m-1) df."""
+    n, m = TABLE.shape
+    ranks = np.array([[sorted(TABLE[:, j]).index(TABLE[i, j]) + 1.0 for j in range(m)]
+                      for i in range(n)])
+    means = ranks.mean(axis=1)
+    residuals = ranks - means[:, None] - ranks.mean(axis=0) + ranks.mean()
+    df = (n - 1) * (m - 1)
+    variance = (residuals ** 2).sum() / df
+    se = np.sqrt(2 * variance * (1 / m + 0.25))
+    leader = int(np.argmax(means))
+    t = (means - means[leader]) / se
+    stops = {i for i in range(n) if t[i] < -sps_t.ppf(0.9, df)}  # confidence 0.8, two-sided
+    assert stops == {3}  # the table is built so: 1 is behind, but not surely
+    assert sorted(np.round(t, 4)) == [-2.2913, -0.6547, -0.3273, 0.0]
+    race = _race(TABLE, Racing(confidence=0.8, min_folds=2))
+    for i in range(n):
+        reason = race.reason(i, [0, 1, 2])
+        if i in stops:
+            assert reason == (f"racing: worse than candidate {leader} "
+                              f"(p={sps_t.cdf(t[i], df):.2g} after 3 folds)")
+        else:
+            assert reason is None
+    assert race.reason(3, [0]) is None  # min_folds
+
+
+def test_a_round_is_decided_alike_in_any_order() -> None:
+    """Stopping one candidate does not change the test of the others in that round."""
+    table = np.vstack([TABLE, TABLE[3] - 0.01, TABLE[1] + 0.005])
+    outcomes = []
+    for order in (range(len(table)), reversed(range(len(table)))):
+        race = _race(table, Racing(confidence=0.6, min_folds=2))
+        for key in order:
+            if race.reason(key, [0, 1, 2]) is not None:
+                race.stopped.add(key)
+        outcomes.append(race.stopped)
+    assert outcomes[0] == outcomes[1] and outcomes[0]
+    race = _race(table, Racing(confidence=0.6, min_folds=2))
+    race.stopped.add(0)  # stopped in an earlier round: neither pooled nor judged
+    assert race.round([0, 1, 2])[0] == [1, 2, 3, 4, 5]
+    assert race.reason(0, [0, 1, 2]) is None
+
+
+def test_a_candidate_with_a_failed_fold_is_neither_judged_nor_pooled() -> None:
+    table = np.vstack([TABLE, [0.1, np.nan, 0.1]])
+    race = _race(table, Racing())
+    assert race.round([0, 1, 2])[0] == [0, 1, 2, 3]
+    assert race.reason(4, [0, 1, 2]) is None
+    assert race.reason(4, [0]) is None
+
+
+def test_the_paired_method_is_the_corrected_t_test_with_the_leader() -> None:
+    from tunesmith.stats import compare_folds
+
+    race = _race(TABLE, Racing(confidence=0.8, method="paired"))
+    for i in range(len(TABLE)):
+        others = [j for j in range(len(TABLE)) if j != i]
+        leader = max(others, key=lambda j: TABLE[j].mean())
+        test = compare_folds(TABLE[i], TABLE[leader], test_fraction=0.25, confidence=0.8)
+        reason = race.reason(i, [0, 1, 2])
+        assert (reason is not None) == (test.high < 0)
+        if reason is not None:
+            assert reason == (f"racing: worse than candidate {leader} "
+                              f"(p={test.p_value:.2g} after 3 folds)")
+
+
+def test_an_unknown_method_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"method must be one of 'ranks', 'scores', "
+                                         r"'paired', got 'friedman'"):
+        Racing(method="friedman")
