@@ -13,21 +13,14 @@ How it stays fast and safe with several workers on one database:
   for what changed since it last looked (``changed_trials``) instead of everything;
 * one bounded connection pool per storage, closed by ``close()``.
 
-Beside this module: ``_sql_engine`` opens the database (URL, pool, SQLite pragmas),
-``_sql_schema`` holds the tables, statements and schema version, ``_sql_migrate``
-moves an older database on to it, ``_sql_json`` turns values into JSON text and back.
+Beside this module: ``_sql_engine`` opens the database (URL, pool, SQLite pragmas)
+and runs transactions with retries, ``_sql_schema`` holds the tables, statements and
+schema version, ``_sql_migrate`` moves an older database on to it, ``_sql_rows`` turns
+rows into records, ``_sql_json`` turns values into JSON text and back.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import json
-import logging
-import random
-import threading
-import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -35,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Row
 
-from tunesmith.exceptions import BudgetReached, StorageError, StudyNotFoundError
+from tunesmith.exceptions import BudgetReached, StudyNotFoundError
 from tunesmith.records import Direction, FoldRecord, FrozenTrial, TrialState
 from tunesmith.space import Dimension
 from tunesmith.storage import _sql_json as codec
@@ -48,7 +41,8 @@ from tunesmith.storage._base import (
     check_folds,
     check_max_trials,
 )
-from tunesmith.storage._sql_engine import make_engine, parse_url
+from tunesmith.storage._sql_engine import Transactions, make_engine, parse_url
+from tunesmith.storage._sql_rows import TrialRows, merged_json, row_number, study_summary
 from tunesmith.storage._sql_schema import RUNNING
 
 if TYPE_CHECKING:
@@ -60,15 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLStorage"]
 
-logger = logging.getLogger(__name__)
-
 T = TypeVar("T")
 
-_MAX_RETRIES = 8
-# PostgreSQL's "serialization failure" and "deadlock detected": the transaction was
-# rolled back whole, so running it again is safe.
-_PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
-_STATES = {state.value: state for state in TrialState}
 # No budget: a bound no study reaches, so one statement serves both cases.
 _NO_MAX = 2**62
 
@@ -107,20 +94,14 @@ class SQLStorage(Storage):
             None, "", ":memory:"
         )
         self._engine = make_engine(parsed, self._engine_kwargs, in_memory=self._in_memory)
-        self._is_sqlite = self._engine.dialect.name == "sqlite"
+        self._tx = Transactions(self._engine, in_memory=self._in_memory, owner=repr(self))
+        self._is_sqlite = self._tx.is_sqlite
         self._sql = schema.Statements(self._engine.dialect.name)
-        # In memory there is one shared connection: threads (the heartbeat) take turns.
-        self._serial: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self._in_memory else contextlib.nullcontext()
-        )
-        self._closed = False
-        #: The migration steps this storage ran when it opened the database (usually none).
-        self.migrated: list[migrations.Step] = []
-        self._jitter = random.Random()  # our own generator: never touch the global one
-        # Trials of one study mostly share one search space, hence one JSON text.
-        self._decode_dimensions = functools.lru_cache(maxsize=256)(codec.decode_dimensions)
+        self._rows = TrialRows()
         try:
-            self._open_schema()
+            #: The migration steps this storage ran when it opened the database (usually none).
+            self.migrated: list[migrations.Step] = migrations.open_schema(self._tx.run,
+                                                                          self._where)
         except BaseException:
             self._engine.dispose()
             raise
@@ -142,57 +123,8 @@ class SQLStorage(Storage):
 
     # -- plumbing --------------------------------------------------------------------
 
-    def _open_schema(self) -> None:
-        found = self._run(schema.read_version, write=False)
-        if found is None:
-            try:
-                self._run(schema.create_schema, write=True)
-            except exc.DBAPIError:
-                # Another process may have created the tables between our look and our
-                # CREATE; if the version row is there now, all is well.
-                if self._run(schema.read_version, write=False) is None:
-                    raise
-            found = self._run(schema.read_version, write=False)
-            if found is None:  # pragma: no cover - create_schema writes it
-                raise StorageError(f"could not create tunesmith's tables in {self._where}")
-        if migrations.can_migrate(found[0]):
-            # One write transaction for every step; another process may have done it
-            # meanwhile, which migrate sees under the lock (then it does nothing).
-            self.migrated = self._run(migrations.migrate, write=True)
-            found = self._run(schema.read_version, write=False) or found
-        schema.check_version(found, self._where)
-
     def _run(self, work: Callable[[Connection], T], *, write: bool) -> T:
-        """Run ``work`` in one transaction, retrying while the database is busy.
-
-        ``work`` must only touch the database, so that running it again is safe.
-        """
-        if self._closed:
-            raise StorageError(f"{self!r} was closed; open a new storage with open_storage(url)")
-        delay = 0.02
-        for attempt in range(_MAX_RETRIES + 1):
-            try:
-                with self._serial, self._engine.connect() as conn:
-                    if write:
-                        conn.execution_options(tunesmith_write=True)  # -> BEGIN IMMEDIATE
-                    with conn.begin():
-                        return work(conn)
-            except exc.DBAPIError as error:
-                if attempt == _MAX_RETRIES or not self._is_transient(error):
-                    raise
-                logger.debug("database busy (%s); retry %d", error.orig, attempt + 1)
-                time.sleep(delay * (0.5 + self._jitter.random()))
-                delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _is_transient(self, error: exc.DBAPIError) -> bool:
-        if self._is_sqlite:
-            text = str(error.orig).lower()
-            return "locked" in text or "busy" in text
-        return getattr(error.orig, "sqlstate", None) in _PG_RETRY_SQLSTATES
-
-    def _read(self, statement: Any, **params: Any) -> Sequence[AnyRow]:
-        return self._run(lambda conn: conn.execute(statement, params).all(), write=False)
+        return self._tx.run(work, write=write)
 
     def _require_study(self, conn: Connection, study_id: int) -> None:
         if conn.execute(self._sql.study_row, {"p_sid": study_id}).first() is None:
@@ -230,13 +162,13 @@ class SQLStorage(Storage):
             return int(study_id)
 
         if load_if_exists:
-            found = self._read(self._sql.study_by_name, p_name=name)
+            found = self._tx.read(self._sql.study_by_name, p_name=name)
             if found:
                 return int(found[0][0])
         try:
             return self._run(insert, write=True)
         except exc.IntegrityError:
-            found = self._read(self._sql.study_by_name, p_name=name)
+            found = self._tx.read(self._sql.study_by_name, p_name=name)
             if not found:  # not a name clash after all
                 raise
             if load_if_exists:  # a concurrent worker created it first
@@ -247,13 +179,13 @@ class SQLStorage(Storage):
             ) from None
 
     def study_id(self, name: str) -> int:
-        found = self._read(self._sql.study_by_name, p_name=name)
+        found = self._tx.read(self._sql.study_by_name, p_name=name)
         if not found:
             raise StudyNotFoundError(f"no study named {name!r} in {self._where}")
         return int(found[0][0])
 
     def _study_row(self, study_id: int) -> AnyRow:
-        found = self._read(self._sql.study_row, p_sid=study_id)
+        found = self._tx.read(self._sql.study_row, p_sid=study_id)
         if not found:
             raise StudyNotFoundError(f"no study with id {study_id}")
         return found[0]
@@ -265,7 +197,7 @@ class SQLStorage(Storage):
         return Direction(self._study_row(study_id).direction)
 
     def study_attrs(self, study_id: int) -> dict[str, Any]:
-        rows = self._read(self._sql.study_attrs, p_sid=study_id)
+        rows = self._tx.read(self._sql.study_attrs, p_sid=study_id)
         if not rows:
             raise StudyNotFoundError(f"no study with id {study_id}")
         return {r.key: codec.decode_json_value(r.value_json) for r in rows if r.key is not None}
@@ -281,17 +213,7 @@ class SQLStorage(Storage):
         self._run(work, write=True)
 
     def list_studies(self) -> list[StudySummary]:
-        out = []
-        # Rows by position; a Sequence, as mypy cannot unpack SQLAlchemy's variadic Row.
-        rows: Iterable[Sequence[Any]] = self._read(self._sql.list_studies)
-        for sid, name, direction_text, created_at, n, n_complete, low, high in rows:
-            direction = Direction(direction_text)
-            best = low if direction is Direction.MINIMIZE else high
-            out.append(
-                StudySummary(int(sid), name, direction, int(n), int(n_complete),
-                             None if best is None else float(best), created_at)
-            )
-        return out
+        return [study_summary(row) for row in self._tx.read(self._sql.list_studies)]
 
     def delete_study(self, study_id: int) -> None:
         def work(conn: Connection) -> int:
@@ -377,7 +299,7 @@ class SQLStorage(Storage):
                 return None
             # A re-run starts afresh: the dead owner's steps must not fool a pruner.
             conn.execute(self._sql.clear_values, values)
-            return self._to_trial(row, {}, ())
+            return self._rows.trial(row, {}, ())
 
         return self._run(work, write=True)
 
@@ -461,9 +383,9 @@ class SQLStorage(Storage):
             if row is not None and row.state == RUNNING:
                 conn.execute(self._sql.finish_merged, {
                     **values,
-                    "p_params": _merged(row.params_json, new_params),
-                    "p_dims": _merged(row.dimensions_json, new_dims),
-                    "p_attrs": _merged(row.attrs_json, new_attrs),
+                    "p_params": merged_json(row.params_json, new_params),
+                    "p_dims": merged_json(row.dimensions_json, new_dims),
+                    "p_attrs": merged_json(row.attrs_json, new_attrs),
                 })
                 return True
         return False
@@ -517,7 +439,7 @@ class SQLStorage(Storage):
             return rows, conn.execute(values_q, values).all(), conn.execute(folds_q, values).all()
 
         # Three queries in all (trials, their steps, their folds), whatever their number.
-        return self._to_trials(*self._run(work, write=False))
+        return self._rows.trials(*self._run(work, write=False))
 
     def changed_trials(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         # Every row has a seq >= 0 (a row written without one has the default 0), so
@@ -532,8 +454,8 @@ class SQLStorage(Storage):
             seq = int(joined[0][0])
             if joined[0][1] is None:  # the outer join's row of NULLs: nothing changed
                 return [], seq
-            rows = sorted((row[1:] for row in joined), key=_number)
-            return self._to_trials(
+            rows = sorted((row[1:] for row in joined), key=row_number)
+            return self._rows.trials(
                 rows,
                 conn.execute(self._sql.study_values_changed, values).all(),
                 conn.execute(self._sql.study_folds_changed, values).all(),
@@ -553,7 +475,7 @@ class SQLStorage(Storage):
             return (rows, conn.execute(self._sql.trial_values, values).all(),
                     conn.execute(self._sql.trial_folds, values).all())
 
-        return self._to_trials(*self._run(work, write=False))[0]
+        return self._rows.trials(*self._run(work, write=False))[0]
 
     def taken_candidates(self, study_id: int) -> set[int]:
         def work(conn: Connection) -> set[int]:
@@ -565,74 +487,14 @@ class SQLStorage(Storage):
         return self._run(work, write=False)
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._engine.dispose()
+        self._tx.close()
 
     @property
     def is_persistent(self) -> bool:
         # An in-memory database dies with the process: no heartbeats needed.
         return not self._in_memory
 
-    # -- rows -> records ---------------------------------------------------------------
-
     def _to_trials(self, rows: Sequence[Sequence[Any]], values: Iterable[Sequence[Any]],
                    folds: Iterable[Sequence[Any]]) -> list[FrozenTrial]:
-        steps: dict[int, dict[int, float]] = defaultdict(dict)
-        nan = float("nan")
-        for trial_id, step, value in values:
-            steps[trial_id][step] = nan if value is None else value
-        by_trial: dict[int, list[FoldRecord]] = defaultdict(list)
-        for (trial_id, fold, test_json, train_json, fit_time, score_time, fit_error,
-             score_error) in folds:  # ordered by (trial, fold)
-            by_trial[trial_id].append(FoldRecord(
-                fold=fold,
-                test_scores=codec.decode_scores(test_json),
-                train_scores=None if train_json is None else codec.decode_scores(train_json),
-                fit_time=nan if fit_time is None else fit_time,
-                score_time=nan if score_time is None else score_time,
-                fit_error=fit_error,
-                score_error=score_error,
-            ))
-        return [
-            self._to_trial(row, steps.get(row[0], {}), tuple(by_trial.get(row[0], ())))
-            for row in rows
-        ]
-
-    def _to_trial(self, row: Sequence[Any], intermediate: dict[int, float],
-                  folds: tuple[FoldRecord, ...]) -> FrozenTrial:
-        # Unpacked by position (the table's column order): attribute access per field
-        # was a third of the time of reading 10k trials.
-        (trial_id, _study_id, number, candidate, state, value, value_special, params_json,
-         dimensions_json, attrs_json, message, owner, started_at, finished_at,
-         heartbeat_at, budget, _seq) = row
-        return FrozenTrial(
-            number=number,
-            state=_STATES[state],
-            params=codec.decode_params(params_json),
-            value=value if value_special is None else float(value_special),
-            dimensions=dict(self._decode_dimensions(dimensions_json)),
-            attrs=codec.decode_attrs(attrs_json),
-            intermediate=intermediate,
-            candidate=candidate,
-            message=message,
-            started_at=started_at,
-            finished_at=finished_at,
-            owner=owner,
-            heartbeat_at=heartbeat_at,
-            trial_id=trial_id,
-            budget=budget,
-            folds=folds,
-        )
-
-
-def _number(row: Sequence[Any]) -> int:
-    """A trial row's number (its third column)."""
-    return int(row[2])
-
-
-def _merged(stored_json: str, new: Mapping[str, Any]) -> str:
-    """Stored JSON object text updated with already-encoded entries."""
-    if not new:
-        return stored_json
-    return codec.dumps({**json.loads(stored_json), **new})
+        """Records of rows read from this storage's tables (for the dashboard's reads)."""
+        return self._rows.trials(rows, values, folds)

@@ -6,6 +6,8 @@
   IMMEDIATE`` (see :func:`_configure_sqlite` for why); ``sqlite://`` is one shared
   in-memory connection.
 * Pools are bounded, so that many workers cannot exhaust a server's connections.
+* :class:`Transactions` runs each piece of work in one transaction, retrying while
+  the database is busy.
 
 >>> parse_url("postgresql://user@host/db").drivername
 'postgresql+psycopg'
@@ -13,10 +15,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import random
+import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -25,10 +31,18 @@ from sqlalchemy.pool import StaticPool
 
 from tunesmith.exceptions import StorageError
 
-__all__ = ["BUSY_TIMEOUT_S", "make_engine", "parse_url"]
+__all__ = ["BUSY_TIMEOUT_S", "Transactions", "make_engine", "parse_url"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: How long SQLite waits for another writer's lock before "database is locked".
 BUSY_TIMEOUT_S = 30.0
+_MAX_RETRIES = 8
+# PostgreSQL's "serialization failure" and "deadlock detected": the transaction was
+# rolled back whole, so running it again is safe.
+_PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def parse_url(url: str) -> URL:
@@ -130,3 +144,61 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         write = conn.get_execution_options().get("tunesmith_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
+
+
+class Transactions:
+    """One engine's transactions: each piece of work in one, retried while busy.
+
+    ``owner`` names the storage in the message a closed one raises.
+    """
+
+    def __init__(self, engine: Engine, *, in_memory: bool, owner: str) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self.closed = False
+        self._owner = owner
+        # In memory there is one shared connection: threads (the heartbeat) take turns.
+        self._serial: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if in_memory else contextlib.nullcontext()
+        )
+        self._jitter = random.Random()  # our own generator: never touch the global one
+
+    def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        """Run ``work`` in one transaction, retrying while the database is busy.
+
+        ``work`` must only touch the database, so that running it again is safe.
+        """
+        if self.closed:
+            raise StorageError(
+                f"{self._owner} was closed; open a new storage with open_storage(url)"
+            )
+        delay = 0.02
+        for attempt in range(_MAX_RETRIES + 1):
+            try:
+                with self._serial, self.engine.connect() as conn:
+                    if write:
+                        conn.execution_options(tunesmith_write=True)  # -> BEGIN IMMEDIATE
+                    with conn.begin():
+                        return work(conn)
+            except exc.DBAPIError as error:
+                if attempt == _MAX_RETRIES or not self._is_transient(error):
+                    raise
+                logger.debug("database busy (%s); retry %d", error.orig, attempt + 1)
+                time.sleep(delay * (0.5 + self._jitter.random()))
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read(self, statement: Any, **params: Any) -> Sequence[Any]:
+        """All rows of one read-only statement."""
+        return self.run(lambda conn: conn.execute(statement, params).all(), write=False)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.engine.dispose()
+
+    def _is_transient(self, error: exc.DBAPIError) -> bool:
+        if self.is_sqlite:
+            text = str(error.orig).lower()
+            return "locked" in text or "busy" in text
+        return getattr(error.orig, "sqlstate", None) in _PG_RETRY_SQLSTATES

@@ -25,11 +25,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateColumn
 
+from tunesmith.exceptions import StorageError
 from tunesmith.records import FoldRecord
 from tunesmith.storage import _sql_json as codec
 from tunesmith.storage import _sql_schema as schema
 
-__all__ = ["STEPS", "V1_FOLD_KEYS", "V1_METADATA", "Step", "can_migrate", "migrate", "v1_folds"]
+__all__ = [
+    "STEPS", "V1_FOLD_KEYS", "V1_METADATA", "Step", "can_migrate", "migrate", "open_schema",
+    "v1_folds",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -273,3 +277,31 @@ def migrate(conn: Connection) -> list[Step]:
         ))
     return path
 
+
+
+def open_schema(run: Callable[..., Any], where: str) -> list[Step]:
+    """Find tunesmith's tables (creating them in an empty database, migrating an older
+    one) and check their version; return the migration steps that ran.
+
+    ``run(work, write=...)`` runs ``work(conn)`` in one transaction.
+    """
+    found = run(schema.read_version, write=False)
+    if found is None:
+        try:
+            run(schema.create_schema, write=True)
+        except sa.exc.DBAPIError:
+            # Another process may have created the tables between our look and our
+            # CREATE; if the version row is there now, all is well.
+            if run(schema.read_version, write=False) is None:
+                raise
+        found = run(schema.read_version, write=False)
+        if found is None:  # pragma: no cover - create_schema writes it
+            raise StorageError(f"could not create tunesmith's tables in {where}")
+    steps: list[Step] = []
+    if can_migrate(found[0]):
+        # One write transaction for every step; another process may have done it
+        # meanwhile, which migrate sees under the lock (then it does nothing).
+        steps = run(migrate, write=True)
+        found = run(schema.read_version, write=False) or found
+    schema.check_version(found, where)
+    return steps
