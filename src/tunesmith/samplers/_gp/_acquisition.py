@@ -82,17 +82,20 @@ def maximise(
     snap: Callable[[np.ndarray], np.ndarray],
     *,
     n_local: int = 5,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates near the maximum of log EI, best first: (num, cat, score).
 
     ``pool_*`` are the starting points (random and near the best trials); ``snap``
-    moves numeric rows onto the values of integer and step dimensions.
+    moves numeric rows onto the values of integer and step dimensions; ``bounds``
+    (lower and upper unit values per numeric column) keep the local search in a box.
     """
     pool_num = snap(pool_num)
     pool_score = score(gp, best, pool_num, pool_cat)
     order = np.argsort(-pool_score, kind="stable")
     top = order[:n_local]
     dn = pool_num.shape[1]
+    lo, hi = bounds if bounds is not None else (np.zeros(dn), np.ones(dn))
     num, cat = pool_num[top].copy(), pool_cat[top]
     if dn:
         k = len(top)
@@ -102,9 +105,10 @@ def maximise(
             return -float(value.sum()), -grad.ravel()
 
         result = minimize(negative, num.ravel(), jac=True, method="L-BFGS-B",
-                          bounds=[(0.0, 1.0)] * (k * dn), options={"maxiter": 100})
+                          bounds=list(zip(np.tile(lo, k), np.tile(hi, k))),
+                          options={"maxiter": 100})
         if np.all(np.isfinite(result.x)):
-            num = snap(np.clip(result.x.reshape(k, dn), 0.0, 1.0))
+            num = snap(np.clip(result.x.reshape(k, dn), lo, hi))
     # Each other choice of each categorical column, around each polished point.
     moves_num, moves_cat = [num], [cat]
     for j, size in enumerate(sizes):

@@ -13,9 +13,11 @@ One ask:
    seen, so the search leaves their region. Trials still running enter at the
    model's own prediction ("kriging believer"): the variance there drops, and
    parallel asks spread out.
-4. Maximise log expected improvement (``_acquisition``) and return the best valid
+4. Maximise log expected improvement (``_acquisition``) inside a trust region around
+   the best trial (``_trust``: TuRBO's box, its side replayed from the history; over
+   the whole cube, EI in 6+ dimensions sits on the corners) and return the best valid
    candidate; integers and steps are snapped onto their values, a point with a trial
-   already is never proposed again.
+   already is never proposed again. Categorical parameters are not restricted.
 
 A :class:`~tunesmith.space.SpaceUnion`, and define-by-run parameters outside a
 declared space, go to a TPE sampler with the same seed: a GP over several disjoint
@@ -36,6 +38,7 @@ from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, trial_rng
 from tunesmith.samplers._gp._acquisition import maximise
 from tunesmith.samplers._gp._model import GaussianProcess, fit_gp
+from tunesmith.samplers._gp._trust import trust_box, trust_length
 from tunesmith.samplers._sobol import SobolSampler
 from tunesmith.samplers._tpe import TPESampler
 from tunesmith.samplers._tpe._encoding import Encoding, Rows
@@ -170,10 +173,16 @@ class GPSampler(Sampler):
             r_num, r_cat = _impute(state.rows(0, view.row[running]))
             gp = gp.add(r_num, r_cat, gp.predict(r_num, r_cat)[0])
 
-        pool = self._pool(enc, rows, y, rng)
+        # The acquisition looks inside a trust region around the incumbent (_trust).
+        dn = num.shape[1]
+        length = trust_length(view.loss[finished] * sign, ok[finished],
+                              self.n_startup_trials, dn + cat.shape[1])
+        incumbent = int(np.argmin(np.where(ok[finished], y, np.inf)))
+        lo, hi = trust_box(rows.num[incumbent], length)
+        pool = self._pool(enc, rows, y, rng, lo, hi)
         p_num, p_cat = _impute(pool)
         cand_num, cand_cat, _ = maximise(gp, best, p_num, p_cat, enc.sizes, enc.snap,
-                                         n_local=self.n_local)
+                                         n_local=self.n_local, bounds=(lo, hi))
         tried = set(Rows(*_impute(state.rows(0, view.row))).point_keys())
         cands = enc.apply_conditions(Rows(cand_num, cand_cat))
         keys = Rows(*_impute(cands)).point_keys()
@@ -211,16 +220,18 @@ class GPSampler(Sampler):
             self._thetas[key] = theta
         return theta
 
-    def _pool(self, enc: Encoding, rows: Rows, y: np.ndarray, rng: np.random.Generator
-              ) -> Rows:
-        """Starting points: uniform ones, and small moves around the best five trials."""
+    def _pool(self, enc: Encoding, rows: Rows, y: np.ndarray, rng: np.random.Generator,
+              lo: np.ndarray, hi: np.ndarray) -> Rows:
+        """Starting points in the box ``lo``..``hi``: uniform ones, and small moves around
+        the best five trials (scaled to the box)."""
         dn, dc = len(enc.num_names), len(enc.cat_names)
-        num = rng.random((_N_RANDOM, dn))
+        num = lo + (hi - lo) * rng.random((_N_RANDOM, dn))
         cat = np.floor(rng.random((_N_RANDOM, dc)) * enc.sizes).astype(np.int64)
         best = np.argsort(y, kind="stable")[:5]
         pick = best[rng.integers(len(best), size=_N_NEAR)]
         near_num = np.where(np.isnan(rows.num[pick]), rng.random((_N_NEAR, dn)), rows.num[pick])
-        near_num = np.clip(near_num + _NEAR_SD * rng.standard_normal((_N_NEAR, dn)), 0.0, 1.0)
+        near_num = np.clip(near_num + _NEAR_SD * (hi - lo) * rng.standard_normal((_N_NEAR, dn)),
+                           lo, hi)
         near_cat = np.where(rows.cat[pick] < 0,
                             np.floor(rng.random((_N_NEAR, dc)) * enc.sizes).astype(np.int64),
                             rows.cat[pick])
