@@ -4,6 +4,7 @@ public Storage interface reads back, computed independently here."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -73,7 +74,30 @@ def test_study_page_is_a_shell_with_the_trial_count_element(client, small_db) ->
     assert client.get("/").status_code == 200
     assert client.get("/studies/999").status_code == 404
     assert client.get(f"/studies/{sid}/trials/999").status_code == 404
-    assert client.get("/static/plotly.min.js").content.startswith(b"/**")
+    boxes = re.findall(r'<div class="plot" id="plot-(\w+)" data-key="(\w+)">', page.text)
+    assert [key for key, same in boxes if key == same] == PLOT_KEYS  # asked for at once
+
+
+def test_plotly_js_is_the_packaged_file_gzipped_when_accepted(client) -> None:
+    import gzip
+
+    import plotly
+
+    packaged = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    headers, wire = _raw(client, "/static/plotly.min.js", "gzip")
+    assert headers["content-encoding"] == "gzip" and headers["cache-control"] == "max-age=86400"
+    # A comment first (V8's compile hint), then plotly's own file byte for byte.
+    first, rest = gzip.decompress(wire).split(b"\n", 1)
+    assert first == b"//# allFunctionsCalledOnLoad" and rest == packaged
+    headers, wire = _raw(client, "/static/plotly.min.js", "identity")
+    assert "content-encoding" not in headers and wire.split(b"\n", 1)[1] == packaged
+
+
+def _raw(client: Any, url: str, encoding: str) -> tuple[Any, bytes]:
+    """The headers and the body as sent (not decoded), asking for ``encoding``."""
+    with client.stream("GET", url, headers={"accept-encoding": encoding}) as response:
+        assert response.status_code == 200
+        return response.headers, b"".join(response.iter_raw())
 
 
 def test_study_api_status_and_seq(client, small_db) -> None:

@@ -11,13 +11,13 @@ its place, never a failed page.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tunesmith.dashboard._parallel import parallel_svg_figure
 from tunesmith.dashboard._render import plot_trials
 from tunesmith.records import Direction, FrozenTrial
 
@@ -53,7 +53,8 @@ class Sample:
     ``history``: number, state and value of up to 2,000 trials (every improvement of
     the best kept); ``spread``: complete trials evenly spread, with their parameters,
     escaped for plotly; ``top``: the ten best, with their folds; ``total``: the study's
-    number of trials; ``default``: the default model's fold scores, if stored.
+    number of trials; ``default``: the default model's fold scores, if stored;
+    ``complete``: the study's number of complete trials (None: those of ``spread``).
     """
 
     history: list[FrozenTrial]
@@ -61,6 +62,7 @@ class Sample:
     top: list[FrozenTrial]
     total: int
     default: list[float] | None = None
+    complete: int | None = None
 
 
 def read_sample(watch: Watch) -> Sample:
@@ -73,7 +75,7 @@ def read_sample(watch: Watch) -> Sample:
     top = watch.source.trials_by_number(watch.study_id, watch.top(TOP))
     default = watch.source.default_scores(watch.study_id)[0]
     return Sample(history, plot_trials(spread), plot_trials(top), len(watch.outline.states),
-                  default)
+                  default, watch.n_complete())
 
 
 def figure(key: str, sample: Sample, direction: Direction,
@@ -94,7 +96,8 @@ def figure(key: str, sample: Sample, direction: Direction,
     makers: dict[str, Callable[[], Any]] = {
         "history": lambda: report.history_figure(sample.history, direction),
         "importance": lambda: report.importance_figure(ranked()),
-        "parallel": lambda: report.parallel_figure(sample.spread, direction),
+        "parallel": lambda: parallel_svg_figure(sample.spread, direction,
+                                                title=_parallel_title(sample)),
         "slice": lambda: report.slice_figure(sample.spread, direction),
         "contour": lambda: report.contour_figure(few, direction, *_two_most(ranked())),
         "folds": lambda: report.fold_spread_figure(sample.top, direction,
@@ -104,25 +107,32 @@ def figure(key: str, sample: Sample, direction: Direction,
         made = makers[key]()
     except (ValueError, TypeError) as exc:  # not drawable from these trials
         return {"key": key, "title": TITLES[key], "message": str(exc)}
-    made.update_layout(autosize=True, width=None)
-    if key == "history" and sample.total > len(sample.history):
-        made.update_layout(title_text=f"History: {len(sample.history):,} of "
-                                      f"{sample.total:,} trials (every improvement kept)")
+    if isinstance(made, dict):  # drawn here as plotly JSON (parallel coordinates)
+        return {"key": key, "title": TITLES[key], "figure": made}
+    # Edited as JSON: plotly's own update_layout validates (and copies) the template.
     drawn = json.loads(made.to_json())
-    if key == "parallel":
-        _plain_ticks(drawn)
+    layout = drawn.setdefault("layout", {})
+    layout["autosize"] = True
+    layout.pop("width", None)
+    if key == "contour":
+        # Labels on the contour lines cost the browser more than the rest of the plot
+        # (placing them); the colour bar and the hover give the values.
+        for trace in drawn.get("data", []):
+            if isinstance(trace.get("contours"), dict):
+                trace["contours"]["showlabels"] = False
+    if key == "history" and sample.total > len(sample.history):
+        layout["title"] = {**layout.get("title", {}),
+                           "text": f"History: {len(sample.history):,} of {sample.total:,} "
+                                   "trials (every improvement kept)"}
     return {"key": key, "title": TITLES[key], "figure": drawn}
 
 
-def _plain_ticks(drawn: dict[str, Any]) -> None:
-    """Parallel coordinates draw tick labels as plain text (no entities, no tags, unlike
-    every other plotly text): give them the stored text back, control characters still
-    escaped."""
-    for trace in drawn.get("data", []):
-        for dimension in trace.get("dimensions", []):
-            if "ticktext" in dimension:
-                dimension["ticktext"] = [html.unescape(t) if isinstance(t, str) else t
-                                         for t in dimension["ticktext"]]
+def _parallel_title(sample: Sample) -> str:
+    complete = sample.complete
+    shown = sum(1 for t in sample.spread if t.is_complete)
+    if complete is None or complete <= shown:
+        return "Parallel coordinates"
+    return f"Parallel coordinates: {shown:,} of {complete:,} complete trials"
 
 
 def importance_of(sample: Sample, direction: Direction) -> dict[Any, float]:
@@ -153,13 +163,17 @@ def figures_of(trials: Sequence[FrozenTrial], direction: Direction) -> list[dict
 
 def warm_up() -> None:
     """Draw each plot once from a few made-up trials, so that plotly's lazily loaded
-    machinery is ready before the first page asks (a second or more, once)."""
+    machinery is ready before the first page asks (a second or more, once), and
+    compress plotly.js for the pages."""
     from tunesmith.records import TrialState
 
     trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=float(n % 7),
                           params={"a": float(n), "b": float(n * n % 11), "c": "xy"[n % 2]})
               for n in range(16)]
     try:
+        from tunesmith.dashboard._app import _plotly_bytes
+
+        _plotly_bytes()
         figures_of(trials, Direction.MINIMIZE)
     except Exception:  # a warm-up must never stop the server
         logger.debug("plot warm-up failed", exc_info=True)

@@ -75,7 +75,12 @@ def serve(storage: Storage, *, host: str = "127.0.0.1", port: int = 8080,
     whatever the database holds, for anyone who can reach the port.
     """
     import uvicorn
+    from threadpoolctl import threadpool_limits
 
+    # One BLAS thread: the plots' arrays are small, and OpenBLAS's threads spinning on a
+    # busy machine turned a contour's milliseconds of interpolation into seconds (and
+    # took cores from the study's own workers).
+    threadpool_limits(limits=1)
     sock = bind(host, port)
     try:
         app = create_app(storage, allowed_hosts=allowed_hosts(host))

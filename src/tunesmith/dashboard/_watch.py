@@ -15,12 +15,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from tunesmith.dashboard._source import Outline, Source, study_status
 from tunesmith.records import Direction, FrozenTrial, TrialState
 
-__all__ = ["SAMPLE_SIZE", "Watch", "sample_numbers"]
+__all__ = ["SAMPLE_SIZE", "Ranked", "Watch", "sample_numbers"]
 
 #: Trials in a plot's sample (besides every improvement of the best and the top ones).
 SAMPLE_SIZE = 2000
@@ -30,21 +33,48 @@ _COMPLETE = "complete"
 _STATE = {state.value: state for state in TrialState}
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+@dataclass(frozen=True)
+class Ranked:
+    """An outline as arrays in number order, for the plots' choices of trials:
+    ``keys`` is ``sign * value`` of complete trials with a finite value (smaller is
+    better) and +inf for every other trial."""
+
+    numbers: np.ndarray
+    keys: np.ndarray
+
+    @classmethod
+    def of(cls, outline: Outline, direction: Direction) -> Ranked:
+        states, values = outline.states, outline.values
+        n = len(states)
+        numbers = np.fromiter(states.keys(), dtype=np.int64, count=n)
+        complete = np.fromiter((state == _COMPLETE for state in states.values()), dtype=bool,
+                               count=n)
+        raw = np.fromiter((math.nan if (v := values.get(k)) is None else v for k in states),
+                          dtype=np.float64, count=n)
+        keys = np.where(complete & np.isfinite(raw), direction.sign() * raw, np.inf)
+        order = np.argsort(numbers, kind="stable")
+        return cls(numbers[order], keys[order])
+
+    @property
+    def complete(self) -> np.ndarray:
+        """Which trials are complete with a finite value."""
+        return np.asarray(np.isfinite(self.keys))
+
+    def top(self, k: int) -> list[int]:
+        """The numbers of the ``k`` best complete trials, best first (ties: lowest
+        number first, ``tunesmith.records.best_trial``'s rule)."""
+        where = np.flatnonzero(self.complete)
+        ranked = where[np.lexsort((self.numbers[where], self.keys[where]))][:k]
+        return [int(n) for n in self.numbers[ranked]]
 
 
 def best_of(outline: Outline, direction: Direction) -> tuple[int, float] | None:
     """(number, value) of the best complete trial: the best finite value, on a tie the
     lowest number (``tunesmith.records.best_trial``'s rule)."""
-    sign = direction.sign()
-    found = min(
-        ((sign * float(value), number)  # type: ignore[arg-type]
-         for number, value in outline.values.items()
-         if outline.states.get(number) == _COMPLETE and _finite(value)),
-        default=None,
-    )
-    return None if found is None else (found[1], sign * found[0])
+    found = Ranked.of(outline, direction).top(1)
+    if not found:
+        return None
+    return found[0], float(outline.values[found[0]])  # type: ignore[arg-type]
 
 
 def sample_numbers(outline: Outline, direction: Direction, *, size: int = SAMPLE_SIZE,
@@ -63,25 +93,19 @@ def sample_numbers(outline: Outline, direction: Direction, *, size: int = SAMPLE
     >>> sample_numbers(o, Direction.MAXIMIZE, size=3, top=1)
     [0, 4, 8]
     """
-    numbers = sorted(outline.states)
+    return _sample_numbers(Ranked.of(outline, direction), size=size, top=top)
+
+
+def _sample_numbers(ranked: Ranked, *, size: int, top: int) -> list[int]:
+    numbers, keys = ranked.numbers, ranked.keys
     if len(numbers) <= size:
-        return numbers
-    step = math.ceil(len(numbers) / size)
-    chosen = set(numbers[::step])
-    sign = direction.sign()
-    best = math.inf
-    complete = []
-    for number in numbers:
-        value = outline.values.get(number)
-        if outline.states[number] != _COMPLETE or not _finite(value):
-            continue
-        key = sign * float(value)  # type: ignore[arg-type]
-        complete.append((key, number))
-        if key < best:
-            best = key
-            chosen.add(number)
-    chosen.update(number for _key, number in sorted(complete)[:top])
-    return sorted(chosen)
+        return [int(n) for n in numbers]
+    chosen = np.zeros(len(numbers), dtype=bool)
+    chosen[::math.ceil(len(numbers) / size)] = True
+    # An improvement: strictly better than every trial before it.
+    before = np.concatenate(([np.inf], np.minimum.accumulate(keys)[:-1]))
+    chosen |= keys < before
+    return sorted({int(n) for n in numbers[chosen]} | set(ranked.top(top)))
 
 
 class Watch:
@@ -131,9 +155,11 @@ class Watch:
         }
 
     def _summary(self) -> dict[str, Any]:
+        found = self.ranked().top(1)
         with self._lock:
             counts = dict(Counter(self.outline.states.values()))
-            best = best_of(self.outline, self.direction)
+            best = (found[0], float(self.outline.values[found[0]])  # type: ignore[arg-type]
+                    ) if found else None
         planned = self.cached("planned", lambda: self.source.planned(self.study_id),
                               redraw_s=math.inf)
         return {
@@ -161,32 +187,39 @@ class Watch:
             self._cache[key] = (seq, now, value)
             return value
 
+    def ranked(self) -> Ranked:
+        """The outline as :class:`Ranked` arrays, built once per sequence number."""
+        def build() -> Ranked:
+            with self._lock:
+                return Ranked.of(self.outline, self.direction)
+
+        found: Ranked = self.cached("ranked", build, redraw_s=0.0)
+        return found
+
     def top(self, k: int) -> list[int]:
         """The numbers of the ``k`` best complete trials, best first."""
-        sign = self.direction.sign()
-        with self._lock:
-            ranked = sorted((sign * float(value), number)  # type: ignore[arg-type]
-                            for number, value in self.outline.values.items()
-                            if self.outline.states.get(number) == _COMPLETE and _finite(value))
-        return [number for _key, number in ranked[:k]]
+        return self.ranked().top(k)
 
     def sample(self, size: int = SAMPLE_SIZE) -> list[FrozenTrial]:
         """The trials the history is drawn from (see :func:`sample_numbers`), as
         records of their number, state and value only: read from the outline, not the
         database."""
+        numbers = _sample_numbers(self.ranked(), size=size, top=TOP)
         with self._lock:
-            numbers = sample_numbers(self.outline, self.direction, size=size)
             states, values = self.outline.states, self.outline.values
             return [FrozenTrial(number=n, state=_STATE[states[n]], value=values.get(n))
                     for n in numbers]
 
+    def n_complete(self) -> int:
+        """How many complete trials with a finite value the study has."""
+        return int(self.ranked().complete.sum())
+
     def spread(self, size: int) -> list[int]:
         """The numbers of at most ``size`` complete trials evenly spread over the study,
         and of the ``TOP`` best: what the plots of parameters are drawn from."""
-        with self._lock:
-            complete = sorted(n for n, state in self.outline.states.items()
-                              if state == _COMPLETE and _finite(self.outline.values.get(n)))
+        ranked = self.ranked()
+        complete = ranked.numbers[ranked.complete]
         if len(complete) > size:
             step = len(complete) / size
-            complete = [complete[int(k * step)] for k in range(size)]
-        return sorted(set(complete) | set(self.top(TOP)))
+            complete = complete[(np.arange(size) * step).astype(np.int64)]
+        return sorted({int(n) for n in complete} | set(ranked.top(TOP)))

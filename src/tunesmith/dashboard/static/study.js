@@ -14,19 +14,19 @@
   let plotted = {seq: null, at: 0, busy: false};
   let verdictAt = 0;
   let tableBusy = false;
-  // plotly.js (4 MB, seconds to evaluate on a slow machine) is loaded once the first
-  // status is shown, while the server draws the plots (it started when the page was
-  // asked for): the count never waits for it.
-  let loadPlotly;
+  // plotly.js (4 MB: a second or two to evaluate on a slow machine) starts loading at
+  // once, while the server draws the plots (it started when the page was asked for):
+  // by the time their JSON arrives, plotly is ready to draw it.
   const plotlyReady = new Promise((resolve, reject) => {
-    loadPlotly = () => {
-      if (window.Plotly) { resolve(); return; }
-      const tag = h("script", {src: "/static/plotly.min.js"});
-      tag.addEventListener("load", () => resolve());
-      tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
-      document.head.append(tag);
-    };
+    if (window.Plotly) { resolve(); return; }
+    const tag = h("script", {src: "/static/plotly.min.js"});
+    tag.addEventListener("load", () => resolve());
+    tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+    document.head.append(tag);
   });
+  // The first plot waits for the first status to be shown: the count comes first.
+  let statusShown;
+  const firstStatus = new Promise((resolve) => { statusShown = resolve; });
 
   // -- the study ---------------------------------------------------------------------
 
@@ -82,47 +82,43 @@
   }
 
   async function poll() {
-    const st = await json(api + "/status");
-    renderStatus(st);
-    if (st.seq !== seq) {
-      seq = st.seq;
-      loadTable();
-      if (verdictAt && Date.now() - verdictAt > VERDICT_EVERY_MS) loadVerdict();
-    }
-    if (plotted.seq !== seq && !plotted.busy && Date.now() - plotted.at > PLOT_EVERY_MS) {
-      loadPlots();
+    try {
+      const st = await json(api + "/status");
+      renderStatus(st);
+      if (st.seq !== seq) {
+        seq = st.seq;
+        loadTable();
+        if (verdictAt && Date.now() - verdictAt > VERDICT_EVERY_MS) loadVerdict();
+      }
+      if (plotted.seq !== seq && !plotted.busy && Date.now() - plotted.at > PLOT_EVERY_MS) {
+        loadPlots();
+      }
+    } finally {
+      // Once painted (the next frame), the plots may take the browser's time.
+      requestAnimationFrame(() => setTimeout(statusShown, 0));
     }
   }
 
   // -- plots -------------------------------------------------------------------------
 
-  function plotBox(key, title) {
-    let box = document.getElementById("plot-" + key);
-    if (!box) {
-      box = h("div", {class: "plot", id: "plot-" + key, "data-key": key},
-              h("h3", {}, title), h("div", {class: "body"}));
-      document.getElementById("plots").append(box);
-    }
-    return box;
+  // Plots are drawn one at a time, each in a task of its own (in the order their JSON
+  // arrives): between two, the page stays responsive and the live count moves.
+  let drawing = Promise.resolve();
+  const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  function inTurn(draw) {
+    const turn = drawing.then(nextTask).then(draw);
+    drawing = turn.catch(() => {});
+    return turn;
   }
 
-  async function drawPlot(key, title) {
-    const box = plotBox(key, title);
+  async function drawPlot(box) {
+    const key = box.dataset.key;
     const body = box.querySelector(".body");
     try {
       const entry = await json(api + "/plots/" + encodeURIComponent(key));
-      await plotlyReady;
-      if (entry.message) {
-        Plotly.purge(body);
-        fill(body, h("p", {class: "message"}, "Not drawn: " + entry.message));
-        box.dataset.drawn = "message";
-      } else {
-        if (!body.classList.contains("js-plotly-plot")) body.replaceChildren();
-        await Plotly.react(body, entry.figure.data, entry.figure.layout,
-                           {displaylogo: false, responsive: true});
-        box.dataset.drawn = "figure";
-      }
-      return entry.seq;
+      await Promise.all([plotlyReady, firstStatus]);
+      return await inTurn(() => showPlot(box, body, entry));
     } catch (error) {
       if (window.Plotly) Plotly.purge(body);
       fill(body, h("p", {class: "message error"}, "Could not draw: " + error.message));
@@ -131,13 +127,28 @@
     }
   }
 
+  async function showPlot(box, body, entry) {
+    if (entry.message) {
+      Plotly.purge(body);
+      fill(body, h("p", {class: "message"}, "Not drawn: " + entry.message));
+      box.dataset.drawn = "message";
+    } else {
+      if (!body.classList.contains("js-plotly-plot")) body.replaceChildren();
+      await Plotly.react(body, entry.figure.data, entry.figure.layout,
+                         {displaylogo: false, responsive: true});
+      box.dataset.drawn = "figure";
+    }
+    return entry.seq;
+  }
+
   async function loadPlots() {
     plotted.busy = true;
     const container = document.getElementById("plots");
     try {
-      const list = await json(api + "/plots");
-      // Each plot is fetched and drawn as soon as it is ready, all at once.
-      const seqs = await Promise.all(list.plots.map((p) => drawPlot(p.key, p.title)));
+      // The page comes with a box per plot: every plot is asked for at once, before
+      // plotly.js keeps the browser busy, and drawn as soon as it is ready.
+      const boxes = [...container.querySelectorAll(".plot[data-key]")];
+      const seqs = await Promise.all(boxes.map(drawPlot));
       plotted.seq = Math.min(...seqs.map((s) => (s === null ? -1 : s)));
       container.dataset.state = "drawn";
       container.dataset.seq = String(plotted.seq);
@@ -241,5 +252,6 @@
   });
 
   loadStudy().catch((error) => fill(document.getElementById("name"), error.message));
-  every(1000, poll).finally(() => setTimeout(loadPlotly, 0));
+  every(1000, poll);
+  loadPlots();
 })();
