@@ -22,13 +22,13 @@ from sklearn.pipeline import Pipeline
 
 from tunesmith.cli._checks import screen_param
 from tunesmith.cli._config import (
-    MAX_VALUES,
     ConfigError,
     EstimatorSettings,
     Settings,
     SpaceEntry,
     Strategy,
 )
+from tunesmith.cli._config_limits import MAX_VALUES
 from tunesmith.cli._data import make_preprocessor, non_numeric_columns
 from tunesmith.space import Float, Int, Space
 from tunesmith.spaces import READY_MADE, space_for
