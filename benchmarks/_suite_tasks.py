@@ -124,6 +124,23 @@ def _michalewicz(d: int) -> Callable[[dict], float]:
     return f
 
 
+def _zakharov(d: int) -> Callable[[dict], float]:
+    i = np.arange(1, d + 1)
+
+    def f(p: dict[str, Any]) -> float:
+        x = _vector(p, d)
+        s = float(0.5 * i @ x)
+        return float(np.sum(x**2)) + s**2 + s**4
+    return f
+
+
+def _hartmann6_in(d: int) -> Callable[[dict], float]:
+    """Hartmann-6 on the first six of ``d`` parameters; the rest change nothing (a model
+    must find out which parameters matter, as in most real searches)."""
+    h6 = _hartmann(_H6_A, _H6_P)
+    return lambda p: h6({f"x{i}": p[f"x{i}"] for i in range(6)})
+
+
 _add("branin", "function", lambda: Space({"x0": Float(-5.0, 10.0), "x1": Float(0.0, 15.0)}),
      branin, description="2-D, minimum 0.397887")
 _add("hartmann3", "function", _box(3, 0.0, 1.0), _hartmann(_H3_A, _H3_P),
@@ -145,6 +162,11 @@ _add("michalewicz5", "function", _box(5, 0.0, math.pi), _michalewicz(5),
      description="5-D, minimum -4.687658")
 _add("michalewicz10", "function", _box(10, 0.0, math.pi), _michalewicz(10),
      description="10-D, minimum -9.66015")
+# Added with the GP's trust region, to judge auto's dimension limit on development tasks
+# above 6 parameters (ackley10 was the only one).
+_add("hartmann6_10", "function", _box(10, 0.0, 1.0), _hartmann6_in(10),
+     description="Hartmann-6 in x0..x5 of 10 parameters, minimum -3.32237")
+_add("zakharov8", "function", _box(8, -5.0, 10.0), _zakharov(8), description="8-D, min 0")
 
 
 # -- mixed and conditional spaces ------------------------------------------------------------

@@ -130,3 +130,19 @@ def test_define_by_run_proposes_jointly_from_the_second_trial_and_matches_declar
     # jointly over all six, and the start-up design is the declared route's.
     assert calls == [(n, 6) for n in range(1, 10)]
     assert [t.params for t in by_run.trials[1:]] == [t.params for t in declared.trials[1:]]
+@pytest.mark.parametrize("way", ["declared", "define-by-run"])
+def test_both_routes_find_a_6d_bowls_minimum(way: str) -> None:
+    bests = []
+    for seed in range(3):
+        if way == "declared":
+            study = tunesmith.Study(space=HARTMANN_LIKE, sampler="gp", seed=seed)
+            study.optimize(lambda t: _bowl(t.params), n_trials=40, show_progress=False)
+        else:
+            study = tunesmith.Study(sampler="gp", seed=seed)
+            study.optimize(
+                lambda t: _bowl({f"x{i}": t.float(f"x{i}", 0.0, 1.0) for i in range(6)}),
+                n_trials=40, show_progress=False)
+        bests.append(study.best_value)
+    # A uniform point scores about 0.5 on average, the best of 40 random ones 0.05-0.22
+    # on these seeds (either route); the GP gets within 0.02 of the minimum on each.
+    assert max(bests) < 0.02, bests

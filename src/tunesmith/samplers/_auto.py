@@ -10,13 +10,20 @@ The rule, per ask (measured in ``benchmarks/suite.py``, column ``ts-auto``):
   mostly continuous spaces.
 * **TPE** otherwise: conditional and union spaces (TPE models the tree), mostly
   discrete spaces (the GP relaxes integers and choices to a continuum and rounds,
-  which models them poorly), more dimensions (the GP's lengthscales are poorly
-  identified from tens of trials; on the development tasks it lost to TPE on
-  10-D Ackley), and longer studies: a GP's ask costs the cube of the number of
-  trials (about 0.1-0.5 s from 50 to 200 trials, where TPE takes milliseconds), and
-  on the development tasks TPE had caught up by 100 trials. A study whose trials
-  are expensive enough that sample efficiency matters past that should ask for
-  ``sampler="gp"`` itself.
+  which models them poorly), more dimensions, and longer studies: a GP's ask costs
+  the cube of the number of trials (about 0.1-0.5 s from 50 to 200 trials, where TPE
+  takes milliseconds), and on the development tasks TPE had caught up by 100 trials.
+  A study whose trials are expensive enough that sample efficiency matters past that
+  should ask for ``sampler="gp"`` itself.
+
+The dimension limit, measured with the GP's trust region on the development tasks
+(12 seeds, GP against TPE, same seeds): up to 6 parameters the GP is not
+significantly worse in any cell and better at 50 trials on Branin, Hartmann-6 and
+Ackley-5 (at 20 trials Hartmann-6's median is worse, not significantly); at 8 (Zakharov-8) the
+two tie at 20 and 50 trials; at 10 the GP is significantly worse at 20 trials on both
+10-D tasks (Ackley-10, Hartmann-6 inside 10 parameters: ten start-up points leave the
+model ten trials, too few for ten lengthscales) and not better at 50 on Ackley-10.
+Hence at most 8.
 
 Both share the seed. When the study grows past ``gp_trials``, TPE takes over with
 the whole history, so nothing learnt is lost.
@@ -35,7 +42,8 @@ from tunesmith.space import Categorical, Dimension, Distribution, Float, Space
 
 __all__ = ["MAX_GP_CATEGORICAL", "MAX_GP_PARAMS", "AutoSampler"]
 
-#: Parameters a GP models at most (beyond, its lengthscales are poorly identified).
+#: Parameters a GP models at most (beyond, it lost to TPE at 20 trials on the
+#: development tasks: see the module's docstring).
 MAX_GP_PARAMS = 8
 #: Categorical parameters a GP takes at most (each is one Hamming term).
 MAX_GP_CATEGORICAL = 2
