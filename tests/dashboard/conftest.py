@@ -141,9 +141,9 @@ def chromium() -> Iterator[Any]:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set "
                     "TUNESMITH_CHROMIUM)")
     with sync_playwright() as p:
-        # SwiftShader: WebGL (the parallel-coordinates plot) without a GPU.
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--use-angle=swiftshader", "--enable-unsafe-swiftshader"])
+        # Chromium's defaults: the dashboard draws no WebGL (software WebGL through
+        # SwiftShader would make the compositor draw through it too, seconds of CPU).
+        browser = p.chromium.launch(executable_path=CHROMIUM)
         try:
             yield browser
         finally:

@@ -59,10 +59,10 @@ STUDIES_MAX_AGE_S = 10.0
 #: Studies whose outlines are read ahead when the studies page is first shown.
 FOLLOW_AHEAD = 8
 
-# Scripts from this server only: no inline script runs, whatever a page came to hold.
-# 'unsafe-eval' because plotly's WebGL plots (parallel coordinates) build their drawing
-# code with new Function (regl); plotly's styles are inline.
-_CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
+# Scripts from this server only: no inline script runs, whatever a page came to hold,
+# and no string becomes code (the pages draw no WebGL plot, whose drawing code plotly
+# builds with new Function); plotly's styles are inline.
+_CSP = ("default-src 'self'; script-src 'self'; "
         "style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
         "base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
