@@ -13,10 +13,14 @@ For each pruner (median, ASHA, Hyperband, each with the same settings in both) i
 prints the epochs spent (every reported step) and the best final value (the lowest
 validation error of a trial that ran all 27 epochs), as means over the seeds with
 the ratio tunesmith / Optuna, and then ASHA with two workers in each (tunesmith:
-``n_jobs=2``, two processes; Optuna: ``n_jobs=2``, two threads).
+``n_jobs=2``, two processes; Optuna: ``n_jobs=2``, two threads). With two workers the
+order in which trials reach a rung depends on timing, in both libraries, so each row
+also gives a paired test across seeds: Wilcoxon's signed-rank test (two-sided, zero
+differences split) of tunesmith's minus Optuna's epochs and best error per seed;
+``--per-seed`` prints each seed's figures.
 
     nice -n 10 python benchmarks/early_stopping_pruners.py [--seeds 5] [--trials 40]
-        [--no-parallel] [--pruners median,asha,hyperband]
+        [--no-parallel] [--pruners median,asha,hyperband] [--per-seed]
 
 ``main()`` returns the rows, so ``benchmarks/early_stopping.py`` can call it. Needs
 Optuna 5 (``pip install optuna``).
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import wilcoxon
 from sklearn.datasets import load_digits
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import train_test_split
@@ -148,6 +153,17 @@ def run_optuna(curves: Curves, pruner: str, seed: int, n_trials: int,
     return Run(steps, min(done, default=np.nan), seconds)
 
 
+def paired_p(ours: list[float], theirs: list[float]) -> float:
+    """Wilcoxon's signed-rank p-value (two-sided) of ``ours - theirs``; 1.0 when every
+    pair is equal, NaN below 6 pairs (too few for the test to reject at 5%)."""
+    diff = np.asarray(ours, dtype=float) - np.asarray(theirs, dtype=float)
+    if len(diff) < 6:
+        return float("nan")
+    if not diff.any():
+        return 1.0
+    return float(wilcoxon(diff, zero_method="zsplit").pvalue)
+
+
 def _row(label: str, ours: list[Run], theirs: list[Run]) -> dict[str, Any]:
     steps_o, steps_t = np.mean([r.steps for r in ours]), np.mean([r.steps for r in theirs])
     best_o, best_t = np.nanmean([r.best for r in ours]), np.nanmean([r.best for r in theirs])
@@ -157,6 +173,10 @@ def _row(label: str, ours: list[Run], theirs: list[Run]) -> dict[str, Any]:
             "steps_ratio": steps_o / steps_t, "best_tunesmith": best_o, "best_optuna": best_t,
             "best_ratio": best_o / best_t, "seeds_fewer_steps": fewer,
             "seeds_equal_or_better": better, "n_seeds": len(ours),
+            "p_steps": paired_p([r.steps for r in ours], [r.steps for r in theirs]),
+            "p_best": paired_p([r.best for r in ours], [r.best for r in theirs]),
+            "per_seed": [(a.steps, b.steps, a.best, b.best)
+                         for a, b in zip(ours, theirs, strict=True)],
             "seconds_tunesmith": float(np.mean([r.seconds for r in ours])),
             "seconds_optuna": float(np.mean([r.seconds for r in theirs]))}
 
@@ -167,6 +187,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--no-parallel", action="store_true",
                         help="skip ASHA with two workers")
+    parser.add_argument("--per-seed", action="store_true", help="print each seed's figures")
     parser.add_argument("--pruners", default=",".join(PRUNERS),
                         help="which pruners run in one process (comma-separated; empty: none)")
     args = parser.parse_args(argv)
@@ -193,13 +214,23 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
           f"configurations per seed (the same list in both), {args.seeds} seeds; "
           f"without pruning: {full} epochs per run.\n")
     print("| pruner | epochs tunesmith | epochs Optuna | ratio | best error tunesmith "
-          "| best error Optuna | ratio | seeds: fewer epochs / equal or better best |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| best error Optuna | ratio | seeds: fewer epochs / equal or better best "
+          "| paired p: epochs, best |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['pruner']} | {r['steps_tunesmith']:.0f} | {r['steps_optuna']:.0f} | "
               f"{r['steps_ratio']:.2f} | {r['best_tunesmith']:.4f} | {r['best_optuna']:.4f} | "
               f"{r['best_ratio']:.2f} | {r['seeds_fewer_steps']}/{r['n_seeds']}, "
-              f"{r['seeds_equal_or_better']}/{r['n_seeds']} |")
+              f"{r['seeds_equal_or_better']}/{r['n_seeds']} "
+              f"| {r['p_steps']:.2f}, {r['p_best']:.2f} |")
+    if args.per_seed:
+        for r in rows:
+            print(f"\n{r['pruner']}, per seed (epochs tunesmith, Optuna; best error "
+                  "tunesmith, Optuna):\n")
+            print("| seed | epochs tunesmith | epochs Optuna | best tunesmith | best Optuna |")
+            print("| ---: | ---: | ---: | ---: | ---: |")
+            for seed, (a, b, c, d) in enumerate(r["per_seed"]):
+                print(f"| {seed} | {a} | {b} | {c:.4f} | {d:.4f} |")
     print("\nMean seconds per run (both in this process; tunesmith's two workers are "
           "processes, Optuna's threads):")
     for r in rows:

@@ -107,3 +107,23 @@ def test_maximize():
     asha = SuccessiveHalvingPruner()
     assert asha.should_prune(trial(5, {1: -0.3}), flipped, MAX) is False
     assert asha.should_prune(trial(5, {1: -0.55}), flipped, MAX) is True
+
+
+def test_with_two_workers_the_order_of_arrival_decides_as_the_rule_says():
+    """The benchmark's losing seed (2 workers, seed 8), reduced to its rungs.
+
+    Trial 1 (0.32 at rung 1, the worst there) arrived first in tunesmith's run and was
+    alone, so it went on; it brought 0.25 to rung 3, where six values promote two, and
+    trial 10's 0.052 (second) went on. In the serial order trial 0 arrives first, trial
+    1 stops at rung 1, rung 3 holds five values and promotes one: trial 10 stops.
+    """
+    asha = SuccessiveHalvingPruner()
+    alone = asha.should_prune(trial(1, {1: 0.32}), [], MIN)
+    after_trial_0 = asha.should_prune(trial(1, {1: 0.32}), [trial(0, {1: 0.12})], MIN)
+    assert (alone, after_trial_0) == (False, True)
+    at_rung_3 = [trial(0, {1: 0.12, 3: 0.080}), trial(2, {1: 0.087, 3: 0.067}),
+                 trial(3, {1: 0.074, 3: 0.067}), trial(7, {1: 0.054, 3: 0.046})]
+    trial_1 = trial(1, {1: 0.32, 3: 0.25}, "pruned")
+    trial_10 = trial(10, {1: 0.070, 3: 0.052})
+    assert asha.should_prune(trial_10, [*at_rung_3, trial_1], MIN) is False  # 2nd of 6
+    assert asha.should_prune(trial_10, at_rung_3, MIN) is True  # 2nd of 5
