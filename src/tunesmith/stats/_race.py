@@ -35,10 +35,13 @@ candidates costs nothing: the cost is in stopping the best while it is truly bet
 than the leader. A simultaneous level (Bonferroni over a hundred candidates) made
 clear losers run to the end as well (a replay spent 73-98% of the fits), and F-Race's
 omnibus gate (compare only when Friedman's test rejects) stopped nothing in grids of
-many near-ties. The level is therefore a stated parameter, chosen on tuning tasks and
-checked on held-out ones (``benchmarks/results/early_stopping.md``); the leader is the
-best of many means, biased upward when many tie (the winner's curse), which makes the
-per-comparison level an optimistic bound on wrongly stopping the best.
+many near-ties. So ``confidence`` is a per-comparison level, not a guarantee about the
+candidates that tie with the best: the leader is the best of many means, biased upward
+(the winner's curse). In a simulation of a complete null (every candidate equal,
+independent normal fold noise, ``test_fraction=0.25``, ``confidence=0.8``, 200 rounds) a
+round stopped 9-18% of 5 equal candidates and 39-46% of 100 (on 2 to 5 folds). That is
+the race working as meant among ties, and why the level is a parameter chosen on
+tuning tasks and checked on held-out ones (``benchmarks/results/early_stopping.md``).
 """
 
 from __future__ import annotations
