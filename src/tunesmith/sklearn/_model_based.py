@@ -32,7 +32,8 @@ from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._folds import fold_results
 from tunesmith.sklearn._racing import Racing, check_racing, padded_folds, stopped_rows
 from tunesmith.sklearn._runner import run_candidates
-from tunesmith.sklearn._search import BaseSearchCV, SearchOutcome, _pre_dispatch
+from tunesmith.sklearn._scoring import pre_dispatch_count
+from tunesmith.sklearn._search import BaseSearchCV, SearchOutcome
 from tunesmith.space import Space, SpaceUnion, to_space
 from tunesmith.spaces import space_for
 from tunesmith.storage import Storage, open_storage
@@ -161,7 +162,7 @@ class _ModelBasedSearchCV(BaseSearchCV):
             value_metric: str | None = refit_metric
         else:
             value_metric = job.metric_names[0] if job.metric_names else None
-        capacity = _pre_dispatch(self.pre_dispatch, self.n_jobs)
+        capacity = pre_dispatch_count(self.pre_dispatch, self.n_jobs)
         with make_executor(self.n_jobs, capacity=capacity) as executor, \
                 Progress(remaining * job.n_splits, description=type(self).__name__,
                          enabled=self.show_progress) as progress:

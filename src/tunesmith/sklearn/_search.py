@@ -24,13 +24,11 @@ from inspect import signature
 from typing import Any, NamedTuple
 
 import numpy as np
-import sklearn
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import get_tags, indexable
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.validation import _check_method_params
 
 from tunesmith._progress import Progress
@@ -51,16 +49,19 @@ from tunesmith.sklearn._results import (
     warn_or_raise_fit_failures,
 )
 from tunesmith.sklearn._runner import run_candidates
+from tunesmith.sklearn._scoring import (
+    check_refit_for_multimetric,
+    make_scorers,
+    pre_dispatch_count,
+    route_fit_params,
+    select_best_index,
+)
 from tunesmith.storage import Storage, open_storage
 from tunesmith.study import Study
 
 __all__ = ["BaseSearchCV", "SkippedCandidatesWarning"]
 
 logger = logging.getLogger("tunesmith.sklearn")
-
-# scikit-learn 1.7 (its PR #30743) began forwarding sample_weight to the scorer.
-_WEIGHTS_SCORES = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) >= (1, 7)
-
 
 class SkippedCandidatesWarning(FitFailedWarning):
     """Candidates were skipped as invalid: scikit-learn would have fitted them, and failed.
@@ -187,13 +188,14 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
 
     def _fit(self, X: Any, y: Any, groups: Any, fit_params: dict[str, Any]) -> BaseSearchCV:
         self._check_settings()
-        scorer, scorer_dict, refit_metric = self._scorers()
+        scorer, scorer_dict, refit_metric = make_scorers(self)
         X, y = indexable(X, y)
         params = dict(fit_params)
         if groups is not None:
             params["groups"] = groups
         params = _check_method_params(X, params=params)
-        estimator_params, split_params, score_params = self._route(params, scorer, scorer_dict)
+        estimator_params, split_params, score_params = route_fit_params(
+            self, params, scorer, scorer_dict)
         sample_weight = params.get("sample_weight")
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         root_ctx = root_context(self, max_subtasks=1 + (self.refit is not False))
@@ -230,7 +232,7 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
         first = folds[0].test_scores
         self.multimetric_ = isinstance(first, dict)
         if callable(self.scoring) and isinstance(first, dict):  # i.e. multimetric_
-            self._check_refit_for_multimetric(first)
+            check_refit_for_multimetric(self.refit, first)
             refit_metric = self.refit
         if self.refit or not self.multimetric_:
             self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
@@ -310,7 +312,7 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
             value_metric: str | None = refit_metric
         else:
             value_metric = job.metric_names[0] if job.metric_names else None
-        with make_executor(self.n_jobs, capacity=_pre_dispatch(self.pre_dispatch, self.n_jobs)
+        with make_executor(self.n_jobs, capacity=pre_dispatch_count(self.pre_dispatch, self.n_jobs)
                            ) as executor, \
                 Progress(n_fit * job.n_splits, description=type(self).__name__,
                          enabled=self.show_progress) as progress:
@@ -395,7 +397,7 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
         if callback_ctx is not None:
             callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
 
-    # -- settings, scorers, routing ---------------------------------------------------------
+    # -- settings, routing ---------------------------------------------------------
 
     def _check_settings(self) -> None:
         if not hasattr(self.estimator, "fit"):
@@ -418,74 +420,13 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
                              f"got {self.show_progress!r}")
         check_racing(self.racing)
 
-    def _scorers(self) -> tuple[Any, dict[str, Any] | None, Any]:
-        """(scorer to call, {name: scorer} when several metrics, refit metric)."""
-        scoring = self.scoring
-        if callable(scoring):
-            return scoring, None, "score"
-        if scoring is None or isinstance(scoring, str):
-            return check_scoring(self.estimator, scoring), None, "score"
-        if isinstance(scoring, (list, tuple, set, dict)):
-            # One scorer per name, then scikit-learn's multimetric scorer over them: it
-            # predicts once for several metrics and reports each metric's failure.
-            named = scoring.items() if isinstance(scoring, dict) else ((s, s) for s in scoring)
-            scorer_dict = {name: check_scoring(self.estimator, s) for name, s in named}
-            multi = check_scoring(self.estimator, scoring=scorer_dict,
-                                  raise_exc=(self.error_score == "raise"))
-            self._check_refit_for_multimetric(scorer_dict)
-            return multi, scorer_dict, self.refit
-        raise ValueError(
-            f"scoring must be None, a scorer name, a callable, or a list/tuple/set/dict of "
-            f"scorers, got {scoring!r}"
-        )
-
-    def _check_refit_for_multimetric(self, scores: Mapping[str, Any]) -> None:
-        refit = self.refit
-        if refit is not False and not callable(refit) and not (
-            isinstance(refit, str) and refit in scores
-        ):
-            raise ValueError(
-                "For multi-metric scoring, the parameter refit must be set to a scorer key "
-                "or a callable to refit an estimator with the best parameter setting on the "
-                "whole data and make the best_* attributes available for that metric. If "
-                f"this is not needed, refit should be set to False explicitly. {refit!r} was "
-                f"passed. Metrics: {sorted(scores)}"
-            )
-
     @staticmethod
     def _select_best_index(refit: Any, refit_metric: Any, results: Mapping[str, Any]) -> Any:
-        if callable(refit):
-            best = refit(results)
-            if not isinstance(best, numbers.Integral):
-                raise TypeError(f"best_index_ returned is not an integer: the refit callable "
-                                f"returned {best!r}")
-            # int(): an Integral's exact value (typeshed's Integral has no ">=").
-            if best < 0 or int(best) >= len(results["params"]):
-                raise IndexError(f"best_index_ index out of range: the refit callable "
-                                 f"returned {best}, for {len(results['params'])} candidates")
-            return best
-        return results[f"rank_test_{refit_metric}"].argmin()
-
-    def _route(self, params: dict[str, Any], scorer: Any, scorer_dict: dict[str, Any] | None
-               ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """(estimator fit params, splitter params, scorer params), as scikit-learn routes."""
-        if sklearn.get_config().get("enable_metadata_routing", False):
-            routed = process_routing(self, "fit", **params)
-            return (dict(routed.estimator.fit), dict(routed.splitter.split),
-                    dict(routed.scorer.score))
-        params = dict(params)
-        groups = params.pop("groups", None)
-        score_params = {}
-        # scikit-learn >= 1.7 also weights the scores with sample_weight when the
-        # scorer takes it, and warns for each scorer that does not; 1.6 scores unweighted.
-        if (params.get("sample_weight") is not None and _WEIGHTS_SCORES
-                and _accepts_sample_weight(self, scorer, scorer_dict)):
-            score_params["sample_weight"] = params["sample_weight"]
-        return params, {"groups": groups}, score_params
+        return select_best_index(refit, refit_metric, results)
 
     def get_metadata_routing(self) -> MetadataRouter:
         """How ``fit`` routes metadata to the estimator, the scorer and the splitter."""
-        scorer, _, _ = self._scorers()
+        scorer, _, _ = make_scorers(self)
         return (
             MetadataRouter(owner=self)
             .add(estimator=self.estimator,
@@ -516,59 +457,3 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
         return state
 
 
-def _accepts_sample_weight(search: BaseSearchCV, scorer: Any,
-                           scorer_dict: Mapping[str, Any] | None) -> bool:
-    """Whether scikit-learn would pass sample_weight to the scorer(s); warns like it."""
-
-    def accepts(s: Any) -> bool:
-        # Scorer objects answer through a method scikit-learn keeps private; a plain
-        # function takes sample_weight when its signature names it.
-        method = getattr(s, "_accept_sample_weight", None)
-        if method is not None:
-            return bool(method())
-        try:
-            return "sample_weight" in signature(s).parameters
-        except (TypeError, ValueError):
-            return False
-
-    if scorer_dict is not None:
-        for name, s in scorer_dict.items():
-            if not accepts(s):
-                warnings.warn(
-                    f"The scoring {name}={s} does not support sample_weight, which may lead "
-                    f"to statistically incorrect results when fitting {search} with "
-                    "sample_weight. ", stacklevel=4)
-        return any(accepts(s) for s in scorer_dict.values())
-    ok = accepts(scorer)
-    if not ok:
-        warnings.warn(
-            f"The scoring {scorer} does not support sample_weight, which may lead to "
-            f"statistically incorrect results when fitting {search} with sample_weight. ",
-            stacklevel=4)
-    return ok
-
-
-def _pre_dispatch(pre_dispatch: Any, n_jobs: int | None) -> int | None:
-    """scikit-learn's ``pre_dispatch`` (an int, ``"all"``, or ``"k*n_jobs"``) as a count.
-
-    Parsed, never evaluated: only those forms are accepted.
-    """
-    if pre_dispatch is None or pre_dispatch == "all":
-        return None
-    if isinstance(pre_dispatch, numbers.Integral) and not isinstance(pre_dispatch, bool):
-        return max(1, int(pre_dispatch))
-    from joblib import effective_n_jobs
-
-    if isinstance(pre_dispatch, str):
-        text = pre_dispatch.replace(" ", "")
-        factor, _, rest = text.partition("*")
-        if text == "n_jobs":
-            return effective_n_jobs(n_jobs)
-        if rest == "n_jobs" and factor.isdigit():
-            return int(factor) * effective_n_jobs(n_jobs)
-        if factor == "n_jobs" and rest.isdigit():
-            return int(rest) * effective_n_jobs(n_jobs)
-    raise ValueError(
-        f"pre_dispatch must be an int, 'all', or 'k*n_jobs' such as '2*n_jobs', "
-        f"got {pre_dispatch!r}"
-    )
