@@ -1,6 +1,9 @@
 """A study page's plots: the report's figures, drawn from a server-side sample.
 
-The figures are :mod:`tunesmith.report`'s own (one set of plots in tunesmith). What this
+The figures are :mod:`tunesmith.report`'s own (one set of plots in tunesmith), but for
+parallel coordinates, drawn as SVG lines from the report's columns
+(:mod:`~tunesmith.dashboard._parallel`: the report's is WebGL, seconds to render in a
+browser without a GPU), and the contour, whose lines go unlabelled. What this
 module adds is the choice of trials (:func:`~tunesmith.dashboard._watch.sample_numbers`:
 an even spread of at most a few thousand, every improvement of the best, the top ten),
 the escaping of stored text for plotly (:func:`~tunesmith.dashboard._render.plot_trials`),
@@ -43,6 +46,9 @@ SPREAD_TRIALS = 500
 #: Of those, the trials the importance's forest and the contour's interpolation use
 #: (their cost grows with the trials).
 MODEL_TRIALS = 500
+#: Of those, the trials the slices show (with the top ten): each is an SVG marker in
+#: every panel, which the browser pays for in drawing time.
+SLICE_TRIALS = 250
 TITLES = dict(PLOTS)
 
 
@@ -50,7 +56,7 @@ TITLES = dict(PLOTS)
 class Sample:
     """What a study's plots are drawn from, read once per redraw.
 
-    ``history``: number, state and value of up to 2,000 trials (every improvement of
+    ``history``: number, state and value of up to 1,000 trials (every improvement of
     the best kept); ``spread``: complete trials evenly spread, with their parameters,
     escaped for plotly; ``top``: the ten best, with their folds; ``total``: the study's
     number of trials; ``default``: the default model's fold scores, if stored;
@@ -92,13 +98,18 @@ def figure(key: str, sample: Sample, direction: Direction,
     if key not in TITLES:
         raise KeyError(f"no plot {key!r}; plots: {', '.join(TITLES)}")
     few = _spread(sample.spread, MODEL_TRIALS)
+    best = {t.number for t in sample.top}
+    sliced = sorted({t.number: t for t in [*_spread(sample.spread, SLICE_TRIALS),
+                                           *(t for t in sample.spread if t.number in best)]
+                     }.values(), key=lambda t: t.number)
     ranked = importances or (lambda: importance_of(sample, direction))
     makers: dict[str, Callable[[], Any]] = {
         "history": lambda: report.history_figure(sample.history, direction),
         "importance": lambda: report.importance_figure(ranked()),
-        "parallel": lambda: parallel_svg_figure(sample.spread, direction,
-                                                title=_parallel_title(sample)),
-        "slice": lambda: report.slice_figure(sample.spread, direction),
+        "parallel": lambda: parallel_svg_figure(
+            sample.spread, direction, title=_of_complete("Parallel coordinates",
+                                                         sample.spread, sample)),
+        "slice": lambda: report.slice_figure(sliced, direction),
         "contour": lambda: report.contour_figure(few, direction, *_two_most(ranked())),
         "folds": lambda: report.fold_spread_figure(sample.top, direction,
                                                    default=sample.default),
@@ -120,6 +131,12 @@ def figure(key: str, sample: Sample, direction: Direction,
         for trace in drawn.get("data", []):
             if isinstance(trace.get("contours"), dict):
                 trace["contours"]["showlabels"] = False
+        title = layout.get("title", {})
+        layout["title"] = {**title, "text": _of_complete(str(title.get("text", "")), few,
+                                                         sample)}
+    if key == "slice":
+        layout["title"] = {**layout.get("title", {}), "text": _of_complete(
+            f"Slices ({direction.value})", sliced, sample)}
     if key == "history" and sample.total > len(sample.history):
         layout["title"] = {**layout.get("title", {}),
                            "text": f"History: {len(sample.history):,} of {sample.total:,} "
@@ -127,12 +144,13 @@ def figure(key: str, sample: Sample, direction: Direction,
     return {"key": key, "title": TITLES[key], "figure": drawn}
 
 
-def _parallel_title(sample: Sample) -> str:
+def _of_complete(title: str, shown: Sequence[FrozenTrial], sample: Sample) -> str:
+    """``title``, saying how many of the study's complete trials it shows when not all."""
     complete = sample.complete
-    shown = sum(1 for t in sample.spread if t.is_complete)
-    if complete is None or complete <= shown:
-        return "Parallel coordinates"
-    return f"Parallel coordinates: {shown:,} of {complete:,} complete trials"
+    n = sum(1 for t in shown if t.is_complete)
+    if complete is None or complete <= n:
+        return title
+    return f"{title}: {n:,} of {complete:,} complete trials"
 
 
 def importance_of(sample: Sample, direction: Direction) -> dict[Any, float]:

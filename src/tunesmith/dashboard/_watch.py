@@ -26,7 +26,7 @@ from tunesmith.records import Direction, FrozenTrial, TrialState
 __all__ = ["SAMPLE_SIZE", "Ranked", "Watch", "sample_numbers"]
 
 #: Trials in a plot's sample (besides every improvement of the best and the top ones).
-SAMPLE_SIZE = 2000
+SAMPLE_SIZE = 1000
 #: Trials shown by the fold-spread plot, which are always in the sample.
 TOP = 10
 _COMPLETE = "complete"
