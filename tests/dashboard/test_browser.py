@@ -88,6 +88,12 @@ def test_a_100k_study_draws_and_follows_a_writer(big_db, tmp_path, serve, page, 
     helpers.wait_until(
         lambda: page.text_content('[data-testid="n-trials"]') == "100300", 60,
         "the page's trial count to follow the writer")
+    # The plots follow too (redrawn at most every eight seconds): the history's title
+    # counts the writer's trials.
+    helpers.wait_until(
+        lambda: "of 100,300 trials" in (page.text_content("#plot-history") or ""), 60,
+        "the history plot to be redrawn with the writer's trials")
+    _plots_drawn(page)
     assert page.url == study_url and len(loads) == 2  # the studies page, the click
     assert _errors(page) == []
 
