@@ -56,7 +56,9 @@ def test_positions_on_each_axis_are_the_values_scaled_to_its_range() -> None:
     assert scaled[1].tolist() == pytest.approx([0.0, 0.5, 1.0])
     assert scaled[2].tolist() == pytest.approx([0.5 / 3, 2.5 / 3, 1.5 / 3])
     assert scaled[3].tolist() == pytest.approx([1.0, 0.0, 1 / 3])
+    assert ticks[0] == pytest.approx([(k / 5, str(2 * k)) for k in range(6)])  # round
     assert [text for _, text in ticks[1]] == ["1", "10", "100"]  # by decade
+    assert [text for _, text in ticks[3]] == ["1", "2", "3", "4"]  # the value: 1..4
     assert ticks[2] == pytest.approx([(0.5 / 3, "a"), (1.5 / 3, "b"), (2.5 / 3, "c")])
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from tunesmith.records import Direction, FrozenTrial
 
-__all__ = ["COLOR_BINS", "axes_of", "parallel_svg_figure"]
+__all__ = ["COLOR_BINS", "axes_of", "nice_ticks", "parallel_svg_figure"]
 
 #: Colours the lines are binned into by value (a trace each).
 COLOR_BINS = 8
@@ -65,8 +65,8 @@ def axes_of(trials: Sequence[FrozenTrial]
         low = min([bounds[0], *where, *(data.tolist() if len(data) else [])])
         high = max([bounds[1], *where, *(data.tolist() if len(data) else [])])
         span = (high - low) or 1.0
-        if not where:  # a numeric axis without named ticks: a few evenly spaced
-            where = np.linspace(low, high, _TICKS).tolist()
+        if not where:  # a numeric axis without named ticks: round numbers
+            where = nice_ticks(low, high)
             texts = [_tick_text(t, name, cols) for t in where]
         names.append(name)
         rows.append((data - low) / span)
@@ -74,6 +74,28 @@ def axes_of(trials: Sequence[FrozenTrial]
                                                                          strict=True)])
     scaled = np.array(rows) if rows else np.zeros((0, len(values)))
     return names, scaled, ticks, values
+
+
+def nice_ticks(low: float, high: float, n: int = _TICKS) -> list[float]:
+    """Round numbers (steps of 1, 2 or 5 times a power of ten) from ``low`` to ``high``,
+    as close to ``n`` of them as those steps allow.
+
+    >>> nice_ticks(0.5, 12.5)
+    [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
+    >>> nice_ticks(-5.0, 5.0)
+    [-4.0, -2.0, 0.0, 2.0, 4.0]
+    """
+    span = high - low
+    if not span > 0 or not math.isfinite(span):
+        return [low]
+    power = 10.0 ** math.floor(math.log10(span / n))
+    best: list[float] = []
+    for step in (m * power * scale for scale in (0.1, 1.0, 10.0) for m in (1, 2, 5)):
+        first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+        ticks = [round(k * step, 12) + 0.0 for k in range(first, last + 1)]
+        if len(ticks) >= 2 and (not best or abs(len(ticks) - n) < abs(len(best) - n)):
+            best = ticks
+    return best or [low, high]
 
 
 def _tick_text(encoded: float, name: str, cols: Sequence[Any]) -> str:
