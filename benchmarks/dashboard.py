@@ -12,6 +12,11 @@ Writes ``benchmarks/results/dashboard.md`` and the README's screenshot
 (``docs/dashboard.png``)::
 
     python benchmarks/dashboard.py [--trials 100000] [--repeats 3] [--writes 300]
+                                   [--swiftshader] [--out FILE] [--screenshot PNG]
+
+Chromium runs with its default flags (the pages draw no WebGL); ``--swiftshader`` runs
+it with software WebGL, as the tests once did. The results page's prose (what changed,
+where the time goes) is written by hand below the tables this writes.
 """
 
 from __future__ import annotations
