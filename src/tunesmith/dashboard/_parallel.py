@@ -26,6 +26,9 @@ from tunesmith.records import Direction, FrozenTrial
 
 __all__ = ["COLOR_BINS", "axes_of", "nice_ticks", "parallel_svg_figure"]
 
+#: Optional packages the examples here need (tests/core/test_doctests.py skips without).
+__doctest_requires__ = ("plotly",)
+
 #: Colours the lines are binned into by value (a trace each).
 COLOR_BINS = 8
 _COLORSCALE = "Viridis"
