@@ -30,6 +30,7 @@ from tunesmith.records import Direction, FrozenTrial, TrialState
 from tunesmith.storage import Storage
 from tunesmith.storage import _sql_schema as schema
 from tunesmith.storage._sql import SQLStorage
+from tunesmith.storage._sql_rows import TrialRows
 from tunesmith.study._owners import is_abandoned
 
 __all__ = [
@@ -184,6 +185,7 @@ class Source:
             raise TypeError("the dashboard reads a study database (SQLite or PostgreSQL), "
                             f"not {type(storage).__name__}")
         self.storage = storage
+        self._decode = TrialRows()
         s, t = schema.studies_table, schema.trials_table
         sid = sa.bindparam("p_sid", type_=sa.Integer)
         complete = t.c.state == _COMPLETE
@@ -234,7 +236,7 @@ class Source:
 
     def _read(self, work: Any) -> Any:
         # One short read transaction, retried while the database is busy.
-        return self.storage._run(work, write=False)
+        return self.storage.read(work)
 
     # -- studies -----------------------------------------------------------------------
 
@@ -326,7 +328,7 @@ class Source:
 
         rows, fold_rows = self._read(work)
         rows = sorted(rows, key=lambda row: row.number)
-        return self.storage._to_trials(rows, (), fold_rows)
+        return self._decode.trials(rows, (), fold_rows)
 
     def trial(self, study_id: int, number: int) -> FrozenTrial:
         """Trial ``number`` of a study, whole; KeyError if there is none."""
@@ -387,7 +389,7 @@ class Source:
     def _sort_column(self, sort: str) -> Any:
         t = schema.trials_table
         if sort == "duration":
-            if self.storage._is_sqlite:
+            if self.storage.dialect == "sqlite":
                 # Julian days carry ~40 us of rounding at today's dates: milliseconds.
                 return sa.func.round((sa.func.julianday(t.c.finished_at)
                                       - sa.func.julianday(t.c.started_at)) * 86400.0, 3)

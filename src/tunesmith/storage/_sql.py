@@ -95,7 +95,6 @@ class SQLStorage(Storage):
         )
         self._engine = make_engine(parsed, self._engine_kwargs, in_memory=self._in_memory)
         self._tx = Transactions(self._engine, in_memory=self._in_memory, owner=repr(self))
-        self._is_sqlite = self._tx.is_sqlite
         self._sql = schema.Statements(self._engine.dialect.name)
         self._rows = TrialRows()
         try:
@@ -122,9 +121,6 @@ class SQLStorage(Storage):
         self.__init__(state["url"], engine_kwargs=state["engine_kwargs"])  # type: ignore[misc]
 
     # -- plumbing --------------------------------------------------------------------
-
-    def _run(self, work: Callable[[Connection], T], *, write: bool) -> T:
-        return self._tx.run(work, write=write)
 
     def _require_study(self, conn: Connection, study_id: int) -> None:
         if conn.execute(self._sql.study_row, {"p_sid": study_id}).first() is None:
@@ -166,7 +162,7 @@ class SQLStorage(Storage):
             if found:
                 return int(found[0][0])
         try:
-            return self._run(insert, write=True)
+            return self._tx.run(insert, write=True)
         except exc.IntegrityError:
             found = self._tx.read(self._sql.study_by_name, p_name=name)
             if not found:  # not a name clash after all
@@ -210,7 +206,7 @@ class SQLStorage(Storage):
             self._require_study(conn, study_id)
             conn.execute(self._sql.set_attr, params)
 
-        self._run(work, write=True)
+        self._tx.run(work, write=True)
 
     def list_studies(self) -> list[StudySummary]:
         return [study_summary(row) for row in self._tx.read(self._sql.list_studies)]
@@ -221,7 +217,7 @@ class SQLStorage(Storage):
                 deleted = conn.execute(statement, {"p_sid": study_id}).rowcount
             return deleted  # rows of the last statement: the study itself
 
-        if not self._run(work, write=True):
+        if not self._tx.run(work, write=True):
             raise StudyNotFoundError(f"no study with id {study_id}")
 
     # -- trials ------------------------------------------------------------------------
@@ -268,7 +264,7 @@ class SQLStorage(Storage):
                     )
             return row
 
-        row = self._run(work, write=True)
+        row = self._tx.run(work, write=True)
         if row is None:  # that candidate already has a trial
             return None
         return FrozenTrial(
@@ -301,7 +297,7 @@ class SQLStorage(Storage):
             conn.execute(self._sql.clear_values, values)
             return self._rows.trial(row, {}, ())
 
-        return self._run(work, write=True)
+        return self._tx.run(work, write=True)
 
     def set_trial_params(
         self,
@@ -324,7 +320,7 @@ class SQLStorage(Storage):
             self._require_trial(conn, trial_id)
             return False  # finished: its params are final
 
-        return self._run(work, write=True)
+        return self._tx.run(work, write=True)
 
     def finish_trial(
         self,
@@ -369,7 +365,7 @@ class SQLStorage(Storage):
                 conn.execute(self._sql.insert_folds, fold_rows)
             return True
 
-        return self._run(work, write=True)
+        return self._tx.run(work, write=True)
 
     def _finish(self, conn: Connection, values: dict[str, Any], merge: bool,
                 new_params: dict[str, Any], new_dims: dict[str, Any],
@@ -408,13 +404,13 @@ class SQLStorage(Storage):
             else:
                 self._require_trial(conn, trial_id)  # finished: a late report is ignored
 
-        self._run(work, write=True)
+        self._tx.run(work, write=True)
 
     def heartbeat(self, trial_ids: Iterable[int]) -> None:
         ids = [int(i) for i in trial_ids]
         if ids:
             values = {"p_ids": ids, "p_now": _now()}
-            self._run(lambda conn: conn.execute(self._sql.beat_many, values), write=True)
+            self._tx.run(lambda conn: conn.execute(self._sql.beat_many, values), write=True)
 
     def trials(
         self, study_id: int, *, states: Iterable[TrialState] | None = None
@@ -439,7 +435,7 @@ class SQLStorage(Storage):
             return rows, conn.execute(values_q, values).all(), conn.execute(folds_q, values).all()
 
         # Three queries in all (trials, their steps, their folds), whatever their number.
-        return self._rows.trials(*self._run(work, write=False))
+        return self._rows.trials(*self._tx.run(work, write=False))
 
     def changed_trials(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         # Every row has a seq >= 0 (a row written without one has the default 0), so
@@ -461,7 +457,7 @@ class SQLStorage(Storage):
                 conn.execute(self._sql.study_folds_changed, values).all(),
             ), seq
 
-        return self._run(work, write=False)
+        return self._tx.run(work, write=False)
 
     def trial(self, trial_id: int) -> FrozenTrial:
         values = {"p_tid": trial_id}
@@ -475,7 +471,7 @@ class SQLStorage(Storage):
             return (rows, conn.execute(self._sql.trial_values, values).all(),
                     conn.execute(self._sql.trial_folds, values).all())
 
-        return self._rows.trials(*self._run(work, write=False))[0]
+        return self._rows.trials(*self._tx.run(work, write=False))[0]
 
     def taken_candidates(self, study_id: int) -> set[int]:
         def work(conn: Connection) -> set[int]:
@@ -484,17 +480,23 @@ class SQLStorage(Storage):
                 self._require_study(conn, study_id)
             return found
 
-        return self._run(work, write=False)
+        return self._tx.run(work, write=False)
 
     def close(self) -> None:
         self._tx.close()
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(conn)`` in one read transaction, retried while the database is busy:
+        for tools that query tunesmith's tables (``_sql_schema``) directly, such as the
+        dashboard. ``work`` must only read."""
+        return self._tx.run(work, write=False)
+
+    @property
+    def dialect(self) -> str:
+        """The database's SQLAlchemy dialect: ``"sqlite"`` or ``"postgresql"``."""
+        return str(self._engine.dialect.name)
 
     @property
     def is_persistent(self) -> bool:
         # An in-memory database dies with the process: no heartbeats needed.
         return not self._in_memory
-
-    def _to_trials(self, rows: Sequence[Sequence[Any]], values: Iterable[Sequence[Any]],
-                   folds: Iterable[Sequence[Any]]) -> list[FrozenTrial]:
-        """Records of rows read from this storage's tables (for the dashboard's reads)."""
-        return self._rows.trials(rows, values, folds)
