@@ -20,12 +20,18 @@ most 40% of the full search's fits (at 5 folds with ``min_folds=2`` that is out 
 
 Racing's defaults were tuned on ``TUNING`` (``--tune`` replays the race for each
 method and several settings from the full search's fold scores: no extra fit); the
-other tasks were held out. ``--pruners`` also runs
+other tasks were held out. ``--tolerance 0.002`` races with ``Racing(tolerance=0.002)``
+(the indifference zone: a candidate that cannot beat the leader by more than that is
+stopped too) and adds a replay, from the full grid's fold scores, of every task at
+tolerance 0 and at the given one (checked against the racing search's own fits).
+``--no-halving`` leaves halving out (it does not depend on racing's settings).
+``--pruners`` also runs
 ``benchmarks/early_stopping_pruners.py`` (pruners against Optuna's). Keep it short on a
 shared machine:
 
     nice -n 10 python benchmarks/early_stopping.py [--tasks svc_cancer,lesson] [--tune]
-        [--pruners] [--out benchmarks/results/early_stopping.md]
+        [--cv 10] [--tolerance 0.002] [--no-halving] [--pruners]
+        [--out benchmarks/results/early_stopping.md]
 """
 
 from __future__ import annotations
@@ -154,13 +160,15 @@ def _study_fits(search: Any) -> int:
     return sum(len(trial.folds) for trial in search.study_.trials)
 
 
-def run_task(task: Task, halving: Any, cv: int) -> dict[str, Run]:
+def run_task(task: Task, halving: Any, cv: int, racing: Racing) -> dict[str, Run]:
     X, y = task.data()
     runs = {}
     full, seconds = _fit(GridSearchCV(task.estimator, task.grid, cv=cv), X, y)
     runs["full"] = Run(_study_fits(full), seconds, full.best_params_, full)
-    race, seconds = _fit(GridSearchCV(task.estimator, task.grid, cv=cv, racing=True), X, y)
+    race, seconds = _fit(GridSearchCV(task.estimator, task.grid, cv=cv, racing=racing), X, y)
     runs["racing"] = Run(_study_fits(race), seconds, race.best_params_, race)
+    if halving is None:
+        return runs
     halved, seconds = _fit(halving(task.estimator, task.grid, cv=cv, factor=3,
                                    random_state=0), X, y)
     # tunesmith's stores its folds (skipped candidates have none); scikit-learn's fits
@@ -224,7 +232,47 @@ def replay(scores: np.ndarray, settings: Racing) -> tuple[int, int]:
     return fits, alive[int(np.argmax(means))]
 
 
-def tune(fulls: dict[str, Any]) -> list[str]:
+def _fold_scores(full: Any) -> np.ndarray:
+    results, k = full.cv_results_, full.n_splits_
+    return np.array([results[f"split{i}_test_score"] for i in range(k)]).T
+
+
+def _replayed(full: Any, settings: Racing) -> tuple[float, float]:
+    """(fits ratio, gap) of ``settings`` replayed on a full grid's fold scores."""
+    scores = _fold_scores(full)
+    fits, winner = replay(scores, settings)
+    n_full = int((~np.isnan(scores).all(axis=1)).sum()) * scores.shape[1]
+    means = full.cv_results_["mean_test_score"]
+    return fits / n_full, float(np.nanmax(means) - means[winner])
+
+
+def zone(fulls: dict[str, Any], racings: dict[str, Any], tolerance: float) -> list[str]:
+    """Every task replayed at tolerance 0 and at ``tolerance`` (the default settings
+    otherwise), and the racing search's own fits ratio, which the replay must equal."""
+    lines = [f"| task | tolerance 0: fits, gap | tolerance {tolerance:g}: fits, gap "
+             "| the search's fits (tolerance " f"{tolerance:g}) | stopped within tolerance |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, full in fulls.items():
+        cells = []
+        for value in (0.0, tolerance):
+            ratio, gap = _replayed(full, Racing(tolerance=value))
+            cells.append(f"{ratio:.2f}, {gap:.4f}")
+        race = racings[name]
+        stopped = race.cv_results_["stopped"]
+        n_within = sum(text.startswith("racing: within") for text in stopped)
+        n_same = sum("the same scores" in text for text in stopped)
+        spent = _study_fits(race) / (len(_valid(full)) * full.n_splits_)
+        lines.append(f"| {name}{' (tuning)' if name in TUNING else ' (held out)'} | "
+                     + " | ".join(cells) + f" | {spent:.2f} | {n_within} "
+                     f"({n_same} with the leader's scores on every fold) |")
+    return lines
+
+
+def _valid(full: Any) -> list[int]:
+    return [c for c, row in enumerate(_fold_scores(full)) if not np.isnan(row).all()]
+
+
+def tune(fulls: dict[str, Any], tolerance: float = 0.0) -> list[str]:
     """Fits and score gap of each setting, replayed on the tuning tasks."""
     lines = ["| method | confidence | min_folds | " + " | ".join(
         f"{name} fits, gap" for name in fulls) + " | mean fits | worst gap |",
@@ -234,17 +282,13 @@ def tune(fulls: dict[str, Any]) -> list[str]:
             for min_folds in (2, 3) if method == "ranks" else (2,):
                 cells, fractions, gaps = [], [], []
                 for full in fulls.values():
-                    results, k = full.cv_results_, full.n_splits_
-                    scores = np.array([results[f"split{i}_test_score"] for i in range(k)]).T
-                    if min_folds >= k:
+                    if min_folds >= full.n_splits_:
                         continue
-                    fits, winner = replay(scores, Racing(confidence, min_folds, method))
-                    n_full = int((~np.isnan(scores).all(axis=1)).sum()) * k
-                    gap = float(np.nanmax(results["mean_test_score"])
-                                - results["mean_test_score"][winner])
-                    fractions.append(fits / n_full)
+                    ratio, gap = _replayed(full, Racing(confidence, min_folds, method,
+                                                        tolerance=tolerance))
+                    fractions.append(ratio)
                     gaps.append(gap)
-                    cells.append(f"{fits / n_full:.2f}, {gap:.4f}")
+                    cells.append(f"{ratio:.2f}, {gap:.4f}")
                 lines.append(f"| {method} | {confidence} | {min_folds} | " + " | ".join(cells)
                              + f" | {np.mean(fractions):.2f} | {max(gaps):.4f} |")
     return lines
@@ -258,6 +302,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pruners", action="store_true",
                         help="also run benchmarks/early_stopping_pruners.py")
     parser.add_argument("--cv", type=int, default=5, help="folds (default 5)")
+    parser.add_argument("--tolerance", type=float, default=0.0,
+                        help="racing's indifference zone, Racing(tolerance=...) (default 0)")
+    parser.add_argument("--no-halving", action="store_true", help="leave halving out")
     parser.add_argument("--out", type=Path, help="also write the tables to this file")
     args = parser.parse_args(argv)
     names = args.tasks.split(",") if args.tasks else [t.name for t in TASKS]
@@ -267,8 +314,9 @@ def main(argv: list[str] | None = None) -> None:
     # One BLAS thread per fit: on a shared machine OpenBLAS's spinning threads, not the
     # searches, would dominate the times (a 150-row fit taking seconds).
     threadpool_limits(1)
-    halving, halving_name = halving_class()
-    lines = [f"Halving: {halving_name}. Racing: {Racing()} (tuned on {', '.join(TUNING)}; "
+    racing = Racing(tolerance=args.tolerance)
+    halving, halving_name = (None, "left out") if args.no_halving else halving_class()
+    lines = [f"Halving: {halving_name}. Racing: {racing} (tuned on {', '.join(TUNING)}; "
              f"the other tasks held out). {args.cv}-fold CV, n_jobs=1, one BLAS thread. "
              "Fits: CV fits (no refit); ratio: to the full grid. Gap: the full grid's best "
              "mean score minus the winner's mean score in the full grid.", "",
@@ -276,18 +324,25 @@ def main(argv: list[str] | None = None) -> None:
              "| winner's full-CV score | gap | within 0.002 | fits <= 40% | winner |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     print("\n".join(lines), flush=True)
-    fulls = {}
+    fulls, every, racings = {}, {}, {}
     for task in TASKS:
         if task.name not in names:
             continue
-        runs = run_task(task, halving, args.cv)
+        runs = run_task(task, halving, args.cv, racing)
+        every[task.name], racings[task.name] = runs["full"].search, runs["racing"].search
         if task.name in TUNING:
             fulls[task.name] = runs["full"].search
         rows = report(task, runs)
         print("\n".join(rows), flush=True)
         lines += rows
+    if args.tolerance > 0:
+        table = zone(every, racings, args.tolerance)
+        title = "Racing replayed at tolerance 0 and at the given one (fits ratio, gap):"
+        print(f"\n{title}\n")
+        print("\n".join(table))
+        lines += ["", title, "", *table]
     if args.tune and fulls:
-        table = tune(fulls)
+        table = tune(fulls, args.tolerance)
         print("\nRacing's settings replayed on the tuning tasks (fits ratio, gap):\n")
         print("\n".join(table))
         lines += ["", "Racing's settings replayed on the tuning tasks (fits ratio, gap):", "",

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import rankdata
 from scipy.stats import t as sps_t
 from sklearn import model_selection as skms
 from sklearn.datasets import load_breast_cancer
@@ -365,3 +366,113 @@ def test_an_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match=r"method must be one of 'ranks', 'scores', "
                                          r"'paired', got 'friedman'"):
         Racing(method="friedman")
+
+
+# --- the indifference zone: Racing(tolerance=...) ----------------------------------------
+
+WITHIN = re.compile(r"racing: within ([0-9.e-]+) of candidate (\d+) \(at most ([+-][0-9.e-]+) "
+                    r"better after (\d+) folds\)")
+#: The leader (0); a near-tie (1) that trails by 0.002 with a small spread; a rival (2)
+#: whose spread leaves it a chance to lead by more; a clear loser (3); 3 folds.
+NEAR = np.array([[0.900, 0.930, 0.910], [0.899, 0.926, 0.909],
+                 [0.910, 0.900, 0.905], [0.700, 0.750, 0.720]])
+
+
+def _pair_upper(a: np.ndarray, leader: np.ndarray, confidence: float, fraction: float) -> float:
+    d = a - leader
+    m = len(d)
+    t = sps_t.ppf((1 + confidence) / 2, m - 1)
+    return float(d.mean() + t * d.std(ddof=1) * np.sqrt(1 / m + fraction))
+
+
+@pytest.mark.parametrize("method", ["ranks", "scores", "paired"])
+def test_the_zone_stops_a_near_tie_that_cannot_lead_by_the_tolerance(method: str) -> None:
+    upper = _pair_upper(NEAR[1], NEAR[0], 0.8, 0.25)
+    assert 0 < upper < 0.01  # by hand: mean -0.002, sd 0.00173, t(0.9, 2) = 1.886
+    assert upper == pytest.approx(-0.002 + 1.8856 * 0.0017321 * np.sqrt(1 / 3 + 0.25),
+                                  abs=1e-6)
+    assert _pair_upper(NEAR[2], NEAR[0], 0.8, 0.25) > 0.01
+    race = _race(NEAR, Racing(method=method, tolerance=0.01))
+    reasons = [race.reason(i, [0, 1, 2]) for i in range(len(NEAR))]
+    assert reasons[0] is None and reasons[2] is None  # the leader; a rival that may lead
+    assert reasons[1] == f"racing: within 0.01 of candidate 0 (at most {upper:+.2g} better " \
+                         "after 3 folds)"
+    assert reasons[3] is not None and reasons[3].startswith("racing: worse than candidate 0")
+    # The same race without the zone keeps the near-tie.
+    assert _race(NEAR, Racing(method=method)).reason(1, [0, 1, 2]) is None
+
+
+@pytest.mark.parametrize("method", ["ranks", "paired"])
+def test_the_zone_never_stops_the_leader_or_its_copies(method: str) -> None:
+    """A wide zone: the leader's copies differ from it by 0 on every fold (no spread to
+    test with) and the leader is not judged against its own copy."""
+    table = np.vstack([NEAR[0], NEAR[0], NEAR[1], NEAR[0]])
+    race = _race(table, Racing(method=method, tolerance=0.5))
+    reasons = [race.reason(i, [0, 1, 2]) for i in range(len(table))]
+    assert reasons[0] is None and reasons[1] is None and reasons[3] is None
+    assert reasons[2] is not None  # the near-tie: within (paired) or worse (ranks: copies)
+
+
+def _frace_stops(table: np.ndarray, alive: list[int], m: int, confidence: float,
+                 fraction: float) -> set[int]:
+    """Today's rule written out independently: ranks within folds, two-way residual
+    variance on (n-1)(m-1) df, the leader the best mean rank (scores if the ranks have no
+    spread), stopped when the two-sided interval of the difference lies below zero."""
+    if len(alive) < 2:
+        return set()
+    for y in (np.apply_along_axis(rankdata, 0, table[alive, :m]), table[alive, :m]):
+        n = len(alive)
+        means = y.mean(axis=1)
+        residuals = y - means[:, None] - y.mean(axis=0) + y.mean()
+        df = (n - 1) * (m - 1)
+        variance = (residuals ** 2).sum() / df
+        if variance > 1e-20:
+            leader = int(np.argmax(means))
+            half = sps_t.ppf(0.5 + confidence / 2, df) * np.sqrt(2 * variance * (1 / m + fraction))
+            return {alive[i] for i in range(n) if means[i] - means[leader] + half < 0}
+    return set()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 12))
+def test_tolerance_zero_is_todays_rule_exactly(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    k = 5
+    table = rng.uniform(0.6, 0.95, n)[:, None] + rng.normal(0, 0.03, (n, k))
+    race = Race(Racing(tolerance=0.0), n_splits=k, test_fraction=0.25)
+    alive = list(range(n))
+    for fold in range(k - 1):
+        for c in alive:
+            race.record(c, fold, table[c, fold])
+        expected = _frace_stops(table, alive, fold + 1, 0.8, 0.25) if fold else set()
+        stops = {c for c in alive if race.reason(c, range(fold + 1)) is not None}
+        assert stops == expected
+        race.stopped |= stops
+        alive = [c for c in alive if c not in stops]
+
+
+def test_a_search_with_a_zone_keeps_scikit_learns_folds(cancer, sklearn_cancer) -> None:
+    X, y = cancer
+    tolerance = 0.03
+    search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()), GRID,
+                          racing=Racing(tolerance=tolerance)).fit(X, y)
+    ours, theirs = search.cv_results_, sklearn_cancer.cv_results_
+    within = [i for i, text in enumerate(ours["stopped"]) if text.startswith("racing: within")]
+    assert within  # the near-ties among C = 0.01, 0.1, 1 stop inside a 0.03 zone
+    for i in within:
+        match = WITHIN.fullmatch(ours["stopped"][i])
+        assert match is not None and float(match.group(1)) == tolerance
+        assert float(match.group(3)) < tolerance
+    scores, expected = _splits(ours), _splits(theirs)
+    done = np.isfinite(scores)
+    np.testing.assert_array_equal(scores[done], expected[done])
+    assert ours["stopped"][search.best_index_] == "" and done[search.best_index_].all()
+    assert sklearn_cancer.best_score_ - theirs["mean_test_score"][search.best_index_] \
+        <= tolerance
+
+
+@pytest.mark.parametrize("value", [-0.001, float("nan"), float("inf"), True, "0.002", None])
+def test_a_bad_tolerance_is_refused_naming_it(value: Any) -> None:
+    with pytest.raises(ValueError, match=r"Racing tolerance must be a finite number >= 0 "
+                                         r".* got " + re.escape(repr(value))):
+        Racing(tolerance=value)

@@ -7,6 +7,8 @@ for the ranks, and the paired corrected t-test (compare_folds) in the two-candid
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -136,3 +138,90 @@ def test_bad_input_is_refused_with_the_fix(kwargs: dict, message: str) -> None:
     kwargs = {"test_fraction": 0.25, **kwargs}
     with pytest.raises(ValueError, match=message):
         race_round(**kwargs)
+
+
+# --- the indifference zone (tolerance): the pair's own variance, score scale --------------
+
+#: The leader (row 0), a near-tie, a duplicate of the leader, one that differs by the same
+#: nonzero amount on every fold, and a clear loser; 4 folds.
+ZONE = np.array([
+    [0.910, 0.930, 0.900, 0.940],
+    [0.905, 0.932, 0.899, 0.936],
+    [0.910, 0.930, 0.900, 0.940],
+    [0.900, 0.920, 0.890, 0.930],
+    [0.800, 0.850, 0.790, 0.820],
+])
+
+
+def _upper_by_hand(y: np.ndarray, leader: int, fraction: float, confidence: float
+                   ) -> np.ndarray:
+    """Upper end of the two-sided interval of mean(y[i]) - mean(y[leader]) from the
+    pair's own differences (Student's t, m - 1 df, the Nadeau-Bengio factor)."""
+    m = y.shape[1]
+    bounds = []
+    for row in y:
+        d = row - y[leader]
+        sd = np.sqrt(np.sum((d - d.mean()) ** 2) / (m - 1))
+        t = sps.t.ppf(1 - (1 - confidence) / 2, m - 1)
+        bounds.append(d.mean() + t * sd * np.sqrt(1 / m + fraction))
+    return np.array(bounds)
+
+
+@pytest.mark.parametrize("ranks", [True, False])
+def test_the_zone_bounds_each_difference_with_the_pairs_own_variance(ranks: bool) -> None:
+    fraction, confidence, tolerance = 1 / 3, 0.6, 0.002
+    expected = _upper_by_hand(ZONE, 0, fraction, confidence)
+    r = race_round(ZONE, test_fraction=fraction, confidence=confidence, ranks=ranks,
+                   tolerance=tolerance)
+    assert r.leader == 0 and r.tolerance == tolerance
+    # Row 1 by hand: d = (-.005, .002, -.001, -.004), mean -.002, sd .0031623.
+    assert expected[1] == pytest.approx(-0.002 + sps.t.ppf(0.8, 3) * 0.0031623 * np.sqrt(
+        0.25 + 1 / 3), abs=1e-6)
+    np.testing.assert_allclose(r.upper[[1, 4]], expected[[1, 4]], rtol=1e-10)
+    # Not judged: the leader, its duplicate, and a constant -0.01 (no spread: coarse ties).
+    assert np.isnan(r.upper[[0, 2, 3]]).all()
+    assert r.within.tolist() == [False, True, False, False, True]
+    assert 0 < expected[1] < tolerance  # it may lead by a little, not by the tolerance
+
+
+def test_a_higher_level_or_a_smaller_tolerance_stops_fewer() -> None:
+    loose = race_round(ZONE, test_fraction=1 / 3, confidence=0.6, tolerance=0.002)
+    strict = race_round(ZONE, test_fraction=1 / 3, confidence=0.9, tolerance=0.002)
+    assert strict.upper[1] > loose.upper[1] > 0
+    assert loose.within[1] and not strict.within[1]
+    tiny = race_round(ZONE, test_fraction=1 / 3, confidence=0.6, tolerance=1e-9)
+    assert tiny.within.tolist() == [False, False, False, False, True]
+
+
+def test_copies_of_the_leader_are_not_stopped_by_the_zone() -> None:
+    copies = np.vstack([ZONE[3], ZONE[0], ZONE[0], ZONE[0], ZONE[4]])  # leader: row 1
+    r = race_round(copies, test_fraction=0.25, tolerance=0.5)
+    assert r.leader == 1
+    assert r.within.tolist() == [False, False, False, False, True]
+    # Nothing but copies: nothing is tested at all.
+    only = race_round([ZONE[0]] * 4, test_fraction=0.25, tolerance=0.5)
+    assert not only.within.any() and not only.worse.any()
+
+
+def test_tolerance_zero_changes_nothing() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        y = np.round(rng.uniform(0.8, 0.95, (6, 4)), 2)
+        y[3] = y[0]
+        plain = race_round(y, test_fraction=0.25)
+        zero = race_round(y, test_fraction=0.25, tolerance=0.0)
+        for field in ("means", "statistics", "p_values", "worse"):
+            np.testing.assert_array_equal(getattr(zero, field), getattr(plain, field))
+        assert (zero.leader, zero.ranks, zero.reason) == (plain.leader, plain.ranks,
+                                                          plain.reason)
+        assert not zero.within.any() and zero.tolerance == plain.tolerance == 0.0
+        # The zone adds stops, never removes one: the worse rule is the same test.
+        wide = race_round(y, test_fraction=0.25, tolerance=0.01)
+        np.testing.assert_array_equal(wide.worse, plain.worse)
+
+
+@pytest.mark.parametrize("value", [-0.001, np.nan, np.inf, True, "0.002", None])
+def test_a_bad_tolerance_is_refused_naming_it(value: object) -> None:
+    with pytest.raises(ValueError, match=r"tolerance must be a finite number >= 0 .* got "
+                                         + re.escape(repr(value))):
+        race_round(ZONE, test_fraction=0.25, tolerance=value)  # type: ignore[arg-type]

@@ -20,10 +20,19 @@ and the reason. A model-based search (TPE) asks the same question after each fol
 of each trial, against the trials with the same folds done (the finished ones
 included). A candidate with a failed (NaN) fold is not judged and not pooled.
 
+With ``Racing(tolerance=...)`` (> 0, the scores' scale) a candidate is also stopped
+when, at ``confidence``, it cannot beat the leader by more than ``tolerance`` (an
+indifference zone: the upper end of the ``confidence`` interval of its mean score minus
+the leader's, from the pair's own fold differences, lies below ``tolerance``; see
+:mod:`tunesmith.stats._race`). The leader never is, nor a candidate whose difference to
+it is the same on every fold (identical scores included: on coarse scores that is as
+often a tie of different models).
+
 In ``cv_results_`` a stopped candidate keeps the folds it finished (the others
 NaN), its mean and std over those, ranks after every candidate that finished all
 its folds (and before the failed ones), and ``cv_results_["stopped"]`` says why
-(``""`` for a candidate that was not stopped).
+(``""`` for a candidate that was not stopped): ``racing: worse than ...`` or
+``racing: within <tolerance> of ...``.
 """
 
 from __future__ import annotations
@@ -71,17 +80,27 @@ class Racing:
     with the leader alone). The defaults were chosen on three tasks of
     ``benchmarks/early_stopping.py`` (``benchmarks/results/early_stopping.md``).
 
+    ``tolerance`` (keyword, on the score's scale, default 0: off) is the score you
+    accept to lose: a candidate is also stopped when, at ``confidence``, it cannot beat
+    the leader by more than ``tolerance`` (an indifference zone, from the pair's own
+    fold differences), which costs at most ``tolerance`` at that level, per comparison.
+
     >>> Racing(confidence=0.9, min_folds=3)
-    Racing(confidence=0.9, min_folds=3, method='ranks')
+    Racing(confidence=0.9, min_folds=3, method='ranks', tolerance=0.0)
     >>> Racing(min_folds=1)
     Traceback (most recent call last):
     ...
     ValueError: Racing min_folds must be an integer >= 2 (one fold has no spread to test), got 1
+    >>> Racing(tolerance=-0.01)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Racing tolerance must be a finite number >= 0 on the score's scale ... got -0.01
     """
 
     confidence: float = 0.8
     min_folds: int = 2
     method: str = "ranks"
+    tolerance: float = dataclasses.field(default=0.0, kw_only=True)
 
     def __post_init__(self) -> None:
         level = self.confidence
@@ -96,13 +115,19 @@ class Racing:
         if self.method not in METHODS:
             raise ValueError(f"Racing method must be one of {', '.join(map(repr, METHODS))}, "
                              f"got {self.method!r}")
+        zone = self.tolerance
+        if (isinstance(zone, bool) or not isinstance(zone, numbers.Real)
+                or not (math.isfinite(float(zone)) and float(zone) >= 0.0)):
+            raise ValueError("Racing tolerance must be a finite number >= 0 on the score's "
+                             "scale (e.g. 0.002, the score you accept to lose; 0 turns it "
+                             f"off), got {zone!r}")
 
 
 def check_racing(racing: Any, n_splits: int | None = None) -> Racing | None:
     """A search's ``racing`` argument as settings (None: off); a clear error otherwise.
 
     >>> check_racing(True)
-    Racing(confidence=0.8, min_folds=2, method='ranks')
+    Racing(confidence=0.8, min_folds=2, method='ranks', tolerance=0.0)
     >>> check_racing(False) is None
     True
     """
@@ -191,10 +216,16 @@ class Race:
         if key not in keys:
             return None  # a failed fold, or stopped: not judged
         row = keys.index(key)
-        if not test.worse[row]:
-            return None
-        return (f"racing: worse than {self.label(keys[test.leader])} "
-                f"(p={float(test.p_values[row]):.2g} after {len(folds)} folds)")
+        if test.worse[row]:
+            return (f"racing: worse than {self.label(keys[test.leader])} "
+                    f"(p={float(test.p_values[row]):.2g} after {len(folds)} folds)")
+        if test.within[row]:
+            return self._within(keys[test.leader], test, row, len(folds))
+        return None
+
+    def _within(self, leader: Hashable, test: RaceRound, row: int, m: int) -> str:
+        return (f"racing: within {test.tolerance:g} of {self.label(leader)} "
+                f"(at most {float(test.upper[row]):+.2g} better after {m} folds)")
 
     def round(self, folds: Sequence[int]) -> tuple[list[Hashable], RaceRound]:
         """The pooled test over ``folds`` of the candidates alive with finite scores
@@ -209,7 +240,7 @@ class Race:
             self._rounds[done] = keys, race_round(
                 table, test_fraction=self.test_fraction,
                 confidence=self.settings.confidence,
-                ranks=self.settings.method == "ranks")
+                ranks=self.settings.method == "ranks", tolerance=self.settings.tolerance)
         return self._rounds[done]
 
     def _paired(self, key: Hashable, folds: Sequence[int]) -> str | None:
@@ -222,10 +253,19 @@ class Race:
                                    confidence=self.settings.confidence)
         # A degenerate test (no spread: every fold differs by the same amount) is the
         # scores' granularity on few folds (accuracy on small folds), not certainty.
-        if comparison.reason is not None or not comparison.high < 0:
+        if comparison.reason is None and comparison.high < 0:
+            return (f"racing: worse than {self.label(leader)} "
+                    f"(p={comparison.p_value:.2g} after {len(folds)} folds)")
+        # The indifference zone against the leader of all (the key itself never: the
+        # leader of the others can be its duplicate, and each would stop the other).
+        if (self.settings.tolerance == 0.0 or self.leader(folds) == key
+                or not all(math.isfinite(mine[k]) for k in folds)):
             return None
-        return (f"racing: worse than {self.label(leader)} "
-                f"(p={comparison.p_value:.2g} after {len(folds)} folds)")
+        pair = race_round([[theirs[k] for k in folds], [mine[k] for k in folds]],
+                          test_fraction=self.test_fraction,
+                          confidence=self.settings.confidence, ranks=False,
+                          tolerance=self.settings.tolerance)
+        return self._within(leader, pair, 1, len(folds)) if pair.within[1] else None
 
 
 class Racer:
