@@ -250,7 +250,7 @@ def zone(fulls: dict[str, Any], racings: dict[str, Any], tolerance: float) -> li
     """Every task replayed at tolerance 0 and at ``tolerance`` (the default settings
     otherwise), and the racing search's own fits ratio, which the replay must equal."""
     lines = [f"| task | tolerance 0: fits, gap | tolerance {tolerance:g}: fits, gap "
-             "| the search's fits (tolerance " f"{tolerance:g}) | stopped within tolerance |",
+             f"| the search's fits (tolerance {tolerance:g}) | stopped within tolerance |",
              "| --- | --- | --- | --- | --- |"]
     for name, full in fulls.items():
         cells = []
@@ -260,11 +260,9 @@ def zone(fulls: dict[str, Any], racings: dict[str, Any], tolerance: float) -> li
         race = racings[name]
         stopped = race.cv_results_["stopped"]
         n_within = sum(text.startswith("racing: within") for text in stopped)
-        n_same = sum("the same scores" in text for text in stopped)
         spent = _study_fits(race) / (len(_valid(full)) * full.n_splits_)
         lines.append(f"| {name}{' (tuning)' if name in TUNING else ' (held out)'} | "
-                     + " | ".join(cells) + f" | {spent:.2f} | {n_within} "
-                     f"({n_same} with the leader's scores on every fold) |")
+                     + " | ".join(cells) + f" | {spent:.2f} | {n_within} |")
     return lines
 
 
