@@ -105,7 +105,7 @@ def maximise(
             return -float(value.sum()), -grad.ravel()
 
         result = minimize(negative, num.ravel(), jac=True, method="L-BFGS-B",
-                          bounds=list(zip(np.tile(lo, k), np.tile(hi, k))),
+                          bounds=list(zip(np.tile(lo, k), np.tile(hi, k), strict=True)),
                           options={"maxiter": 100})
         if np.all(np.isfinite(result.x)):
             num = snap(np.clip(result.x.reshape(k, dn), lo, hi))

@@ -59,7 +59,7 @@ def trust_length(loss: np.ndarray, ok: np.ndarray, n_startup: int, dim: int) -> 
     length = _LENGTH_INIT
     best = math.inf
     successes = failures = 0
-    for i, (value, good) in enumerate(zip(loss.tolist(), ok.tolist())):
+    for i, (value, good) in enumerate(zip(loss.tolist(), ok.tolist(), strict=True)):
         if not good:
             improved = False
         elif not math.isfinite(best):
