@@ -463,20 +463,20 @@ class Study(StudyReportMixin, FrameMixin):
         return self._trial(record, params)
 
     def _presample(self, record: FrozenTrial) -> dict[str, tuple[Any, Dimension]]:
-        """Define-by-run: the parameters the study already knows, proposed jointly.
-
-        Once complete trials agree on some parameters, the sampler proposes those
-        together, as on a declared space, instead of one at a time: a model-based
-        sampler then sees how they interact. The objective still decides which it
-        asks for; a value it does not ask for is never recorded.
-        """
+        """Define-by-run: the parameters complete trials agree on, proposed jointly (a
+        model-based sampler sees how they interact); the objective still decides which
+        it asks for, a value it does not ask for is never recorded. A finite known space
+        with a trial at every point is not the end (the objective may ask for more, as a
+        branch's parameters): its parameters are then proposed one at a time."""
         if not self.sampler.uses_history:
             return {}  # independent draws: one at a time gives the same values
         known = self._history.known_space()
         if known is None:
             return {}
-        point = self.sampler.propose(known, self._history.trials(refresh=False),
-                                     record.number)
+        try:
+            point = self.sampler.propose(known, self._history.trials(refresh=False), record.number)
+        except SearchExhausted:
+            return {}
         return {name: (value, known[name]) for name, value in point.items()}
 
     def _dimensions_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
