@@ -308,3 +308,35 @@ def test_timeout_stops_an_open_ended_search() -> None:
 def test_best_trial_before_any_trial_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no complete trial yet"):
         _ = Study(name="empty").best_trial
+
+
+class _FailingSampler(tunesmith.samplers.RandomSampler):
+    """A sampler that fails (a bug, a model that cannot fit) when choosing trial ``at``."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__(seed=0)
+        self.at = at
+
+    def propose(self, space, history, number):  # type: ignore[no-untyped-def]
+        if number == self.at:
+            raise RuntimeError("no model")
+        return super().propose(space, history, number)
+
+
+def test_a_sampler_failing_in_ask_leaves_its_trial_to_the_next_ask() -> None:
+    storage = MemoryStorage()
+    space = {"x": Float(0.0, 1.0)}
+    study = Study(space=space, sampler=_FailingSampler(at=1), storage=storage, name="s")
+    first = study.ask()
+    study.tell(first, 0.5)
+    with pytest.raises(RuntimeError, match="no model"):
+        study.ask()
+    # Not left running, empty, in the name of this live process: given up for the next ask.
+    [stranded] = storage.trials(study.study_id, states=[TrialState.RUNNING])
+    assert (stranded.number, stranded.owner, stranded.params) == (1, "released", {})
+    again = Study(space=space, sampler="random", storage=storage, name="s",
+                  load_if_exists=True, seed=0)
+    trial = again.ask()
+    assert trial.number == 1 and 0.0 <= trial.params["x"] <= 1.0
+    again.tell(trial, 0.25)
+    assert [t.state for t in storage.trials(study.study_id)] == [TrialState.COMPLETE] * 2

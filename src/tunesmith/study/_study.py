@@ -313,9 +313,7 @@ class Study(StudyReportMixin, FrameMixin):
 
     def release(self, trial: Trial) -> None:
         """Give up a running trial so that the next ask (here or elsewhere) re-runs it."""
-        self.storage.take_over_trial(trial.trial_id, old_owner=self.owner, new_owner=RELEASED)
-        self._held.discard(trial.trial_id)
-        self._released = True
+        self._give_up(trial.trial_id)
 
     def release_all(self) -> int:
         """Give up every trial this study object is running; returns how many.
@@ -333,14 +331,18 @@ class Study(StudyReportMixin, FrameMixin):
         >>> study.ask().number == first.number  # the released trial is asked again
         True
         """
-        released = 0
-        for trial in self.storage.trials(self.study_id, states=[TrialState.RUNNING]):
-            if trial.owner == self.owner and self.storage.take_over_trial(
-                    trial.trial_id, old_owner=self.owner, new_owner=RELEASED) is not None:
-                released += 1
+        running = self.storage.trials(self.study_id, states=[TrialState.RUNNING])
+        released = sum(self._give_up(t.trial_id) for t in running if t.owner == self.owner)
         self._held.clear()
         self._released = True
         return released
+
+    def _give_up(self, trial_id: int) -> bool:
+        """Put a trial of ours in no one's name, for the next ask; False if it was not ours."""
+        self._held.discard(trial_id)
+        self._released = True
+        return self.storage.take_over_trial(trial_id, old_owner=self.owner,
+                                            new_owner=RELEASED) is not None
 
     def close(self) -> None:
         """Stop the heartbeat and close the storage's connections.
@@ -432,7 +434,11 @@ class Study(StudyReportMixin, FrameMixin):
         record = self.storage.create_trial(self.study_id, owner=self.owner,
                                            max_trials=max_trials)
         assert record is not None  # no candidate given: creation always succeeds
-        return self._start(record)
+        try:
+            return self._start(record)
+        except BaseException:  # the sampler failed: the next ask takes this trial again
+            self._give_up(record.trial_id)
+            raise
 
     def _start(self, record: FrozenTrial) -> Trial:
         """Fix a trial's declared parameters: from its candidate, or from the sampler."""
