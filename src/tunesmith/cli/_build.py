@@ -112,8 +112,9 @@ def build_problem(settings: Settings, X: pd.DataFrame) -> Problem:
     ... [search]
     ... strategy = "grid"
     ... ''', name="demo")
-    >>> build_problem(settings, pd.DataFrame({"x": [1.0]})).space
-    {'C': [0.1, 1.0, 10.0]}
+    >>> space = build_problem(settings, pd.DataFrame({"x": [1.0]})).space
+    >>> [round(c, 12) for c in space["C"]]  # np.logspace: within an ulp, by CPU and numpy
+    [0.1, 1.0, 10.0]
     """
     estimator = make_estimator(settings.estimator)
     if settings.preprocess is not None:
