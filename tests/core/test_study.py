@@ -247,23 +247,25 @@ def test_keyboard_interrupt_releases_the_running_trial() -> None:
     ]
 
 
-class _InterruptedSampler(tunesmith.samplers.RandomSampler):
-    """Ctrl-C lands while the sampler chooses trial ``at``'s point: its trial exists."""
+class _RaisingSampler(tunesmith.samplers.RandomSampler):
+    """Raises ``error`` while it chooses trial ``at``'s point (Ctrl-C landing there, a
+    sampler's bug): that trial already exists in storage."""
 
-    def __init__(self, at: int) -> None:
+    def __init__(self, at: int, error: BaseException) -> None:
         super().__init__(seed=0)
-        self.at = at
+        self.at, self.error = at, error
 
     def propose(self, space, history, number):  # type: ignore[no-untyped-def]
         if number == self.at:
-            raise KeyboardInterrupt
+            raise self.error
         return super().propose(space, history, number)
 
 
 def test_keyboard_interrupt_inside_ask_leaves_no_trial_in_a_live_owners_name() -> None:
     storage = MemoryStorage()
     space = {"x": Float(0.0, 1.0)}
-    study = Study(space=space, sampler=_InterruptedSampler(at=2), storage=storage, name="s")
+    sampler = _RaisingSampler(at=2, error=KeyboardInterrupt())
+    study = Study(space=space, sampler=sampler, storage=storage, name="s")
     with pytest.raises(KeyboardInterrupt):
         study.optimize(lambda t: t.params["x"], n_trials=5)
     # The trial created for the interrupted ask was given up, not left RUNNING in the
@@ -310,23 +312,11 @@ def test_best_trial_before_any_trial_is_a_clear_error() -> None:
         _ = Study(name="empty").best_trial
 
 
-class _FailingSampler(tunesmith.samplers.RandomSampler):
-    """A sampler that fails (a bug, a model that cannot fit) when choosing trial ``at``."""
-
-    def __init__(self, at: int) -> None:
-        super().__init__(seed=0)
-        self.at = at
-
-    def propose(self, space, history, number):  # type: ignore[no-untyped-def]
-        if number == self.at:
-            raise RuntimeError("no model")
-        return super().propose(space, history, number)
-
-
 def test_a_sampler_failing_in_ask_leaves_its_trial_to_the_next_ask() -> None:
     storage = MemoryStorage()
     space = {"x": Float(0.0, 1.0)}
-    study = Study(space=space, sampler=_FailingSampler(at=1), storage=storage, name="s")
+    sampler = _RaisingSampler(at=1, error=RuntimeError("no model"))
+    study = Study(space=space, sampler=sampler, storage=storage, name="s")
     first = study.ask()
     study.tell(first, 0.5)
     with pytest.raises(RuntimeError, match="no model"):
