@@ -376,3 +376,17 @@ def test_to_space_for_grid_rejects_infinite_parameters(obj: Any, match: str) -> 
     with pytest.raises(InvalidSpaceError, match=match):
         to_space(obj, for_grid=True)
     to_space(obj)  # fine for a random search
+
+
+def test_dimensions_of_a_point_come_from_the_space_or_subspace_that_has_them() -> None:
+    linear = Space({"kernel": Categorical(["linear"]), "C": Float(0.1, 10.0)})
+    rbf = Space({"kernel": Categorical(["rbf"]), "C": Float(1.0, 100.0),
+                 "gamma": Float(1e-3, 1.0, log=True)})
+    union = SpaceUnion([linear, rbf])
+    # Names the space lacks are left out; a union answers from the first subspace that
+    # has every name of the point (gamma: only the rbf one), or not at all.
+    assert linear.dimensions_of({"C": 1.0, "extra": 3}) == {"C": linear["C"]}
+    assert union.dimensions_of({"C": 1.0}) == {"C": linear["C"]}
+    assert union.dimensions_of({"C": 5.0, "gamma": 0.1}) == {"C": rbf["C"],
+                                                             "gamma": rbf["gamma"]}
+    assert union.dimensions_of({"C": 1.0, "degree": 3}) == {}

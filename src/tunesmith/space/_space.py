@@ -173,6 +173,15 @@ class Space(Mapping[str, Dimension]):
         active = self._activity(params)
         return tuple(name for name in self._dims if active[name])
 
+    def dimensions_of(self, params: Mapping[str, Any]) -> dict[str, Dimension]:
+        """The dimensions of the parameters in ``params`` that this space has.
+
+        >>> from tunesmith.space import Float
+        >>> Space({"C": Float(0.1, 10.0)}).dimensions_of({"C": 1.0, "other": 2})
+        {'C': Float(0.1, 10.0)}
+        """
+        return {name: self._dims[name] for name in params if name in self._dims}
+
     def why_invalid(self, params: Mapping[str, Any]) -> str | None:
         """Why ``params`` is not a valid point of the space, or None if it is."""
         if not isinstance(params, Mapping):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.exceptions import InvalidSpaceError
-from tunesmith.space._base import check_rng
+from tunesmith.space._base import Dimension, check_rng
 from tunesmith.space._grid import Grid
 from tunesmith.space._json import _short
 from tunesmith.space._space import Space
@@ -97,6 +97,14 @@ class SpaceUnion:
 
     def is_valid(self, params: Mapping[str, Any]) -> bool:
         return any(space.is_valid(params) for space in self._spaces)
+
+    def dimensions_of(self, params: Mapping[str, Any]) -> dict[str, Dimension]:
+        """The dimensions of ``params`` in the first subspace that has every one of them;
+        empty when none does."""
+        for space in self._spaces:
+            if set(params) <= set(space.names):
+                return space.dimensions_of(params)
+        return {}
 
     @property
     def is_finite(self) -> bool:

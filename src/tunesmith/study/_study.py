@@ -486,13 +486,7 @@ class Study(StudyReportMixin, FrameMixin):
         return {name: (value, known[name]) for name, value in point.items()}
 
     def _dimensions_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        if isinstance(self.space, Space):
-            return {name: self.space[name] for name in params if name in self.space}
-        if isinstance(self.space, SpaceUnion):
-            for sub in self.space.spaces:
-                if set(params) <= set(sub.names):
-                    return {name: sub[name] for name in params}
-        return {}
+        return {} if self.space is None else self.space.dimensions_of(params)
 
     def _trial_id_of(self, number: int) -> int:
         for trial in self._history.trials():
