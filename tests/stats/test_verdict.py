@@ -177,3 +177,44 @@ def test_other_fold_counts() -> None:
             "compared") in v.lines()
     with pytest.raises(ValueError, match="the default has 3 fold scores and the best 5"):
         verdict(trials, "maximize", default=[0.1, 0.2, 0.3])
+
+
+def test_degenerate_folds_give_sentences_not_crashes() -> None:
+    nan = math.nan
+    # The default model failed on every fold: nothing to pair, and the lines say so.
+    failed = verdict([_trial(0, {}, BEST)], "maximize", default=[nan] * 5, rope=0.01)
+    assert failed.beats_default is None
+    assert failed.lines()[:2] == [
+        "better than default (mean -): cannot tell: no fold has both scores (every pair has "
+        "a NaN): nothing to compare",
+        "Bayesian correlated t-test, rope +-1.0 points: cannot tell: no fold has both scores "
+        "(every pair has a NaN): nothing to compare"]
+    # One fold: no spread, so no test, and the footer counts it in the singular.
+    one = verdict([_trial(0, {}, [0.9])], "maximize", default=[0.8], rope=0.01)
+    assert ("Bayesian correlated t-test, rope +-1.0 points: cannot tell: only one fold has "
+            "both scores: the posterior is improper") in one.lines()
+    assert one.lines()[-1].startswith("(corrected resampled t-test over 1 fold, ")
+    # The same shift on every fold (coarse accuracies): certain, and the line says why.
+    shift = verdict([_trial(0, {}, [0.9, 0.8, 0.7])], "maximize", default=[0.8, 0.7, 0.6])
+    assert shift.beats_default is True
+    assert shift.lines()[0] == (
+        "better than default (mean 0.70000): yes, +10.0 points, 95% interval [+10.0, +10.0] "
+        "(p < 0.001); every fold differs by exactly +0.1: the spread is zero, so the "
+        "difference is taken as certain (coarse scores on few rows can cause this)")
+
+
+def test_candidates_without_a_shared_fold_are_not_called_worse() -> None:
+    nan = math.nan
+    # The best scored folds 0-2 only, trial 1 folds 3-4 only: no pair to test, so trial 1
+    # is neither tied nor "significantly worse"; a candidate that failed everywhere is
+    # left out as well.
+    trials = [_trial(0, {"C": 1.0}, [0.9, 0.91, 0.92, nan, nan]),
+              _trial(1, {"C": 2.0}, [nan, nan, nan, 0.5, 0.6]),
+              FrozenTrial(2, TrialState.COMPLETE, {"C": 3.0}, 0.1,
+                          folds=tuple(FoldRecord(k, {"score": nan}) for k in range(5)))]
+    v = verdict(trials, "maximize", test_fraction=0.25)
+    assert v.best.number == 0 and v.n_compared == 0 and v.tied == ()
+    lines = v.lines()
+    assert not any(line.startswith("tied with the best") for line in lines)
+    assert ("note: 1 candidates have no fold scored (not NaN) by both them and the best and "
+            "were not compared") in lines

@@ -157,22 +157,28 @@ def assess(
             bayes = bayes_compare_folds(top, _oriented(default.scores, direction),
                                         test_fraction=test_fraction, rope=rope)
     tied: list[Contender] = []
-    compared = unpaired = 0
+    compared = unpaired = unshared = 0
     for other in others:
         if other.scores.shape != best.scores.shape:
             unpaired += 1
             continue
         if not np.isfinite(other.scores).any():
             continue
-        compared += 1
         c = compare_folds(top, _oriented(other.scores, direction),
                           test_fraction=test_fraction, confidence=confidence)
-        if c.n_folds and not (c.significant and c.difference > 0):
+        if c.n_folds == 0:  # no fold scored by both: untested, neither tied nor worse
+            unshared += 1
+            continue
+        compared += 1
+        if not (c.significant and c.difference > 0):
             tied.append(other)
     notes = list(notes)
     if unpaired:
         notes.append(f"{unpaired} candidates have another number of folds than the best "
                      "and were not compared")
+    if unshared:
+        notes.append(f"{unshared} candidates have no fold scored (not NaN) by both them "
+                     "and the best and were not compared")
     chosen = simplest_of([best, *tied], simplest) if simplest is not None else None
     everything = [best.scores, *(o.scores for o in others)]
     if default is not None:

@@ -138,6 +138,7 @@ def verdict_lines(v: SearchVerdict) -> list[str]:
     fraction = "" if v.test_fraction is None else f", test/train = {v.test_fraction:.3g}"
     if v.fraction_assumed:
         fraction += " assumed (k-fold)"
-    lines.append(f"(corrected resampled t-test over {v.best.scores.size} folds{fraction}, "
+    k = v.best.scores.size
+    lines.append(f"(corrected resampled t-test over {k} fold{'' if k == 1 else 's'}{fraction}, "
                  f"{round(100 * v.confidence)}% intervals)")
     return lines
