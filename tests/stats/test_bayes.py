@@ -66,3 +66,39 @@ def test_degenerate_cases() -> None:
 def test_bad_rope() -> None:
     with pytest.raises(ValueError, match=r"rope is a half-width .* got -0.01"):
         bayes_compare_folds(A, B, test_fraction=0.25, rope=-0.01)
+
+
+# Reference values from baycomp 1.0.3 (Benavoli, Corani, Demsar and Zaffalon's own
+# implementation of these tests), computed once and written here so that the test does
+# not depend on it: ``CorrelatedTTest.probs(x=a, y=b, rope, runs)``, which returns
+# (P(b - a < -rope), P(|b - a| <= rope), P(b - a > rope)), or (P(< 0), P(> 0)) at rope 0.
+TEN_A = [0.82, 0.79, 0.85, 0.81, 0.80, 0.84, 0.78, 0.83, 0.86, 0.80]
+TEN_B = [0.80, 0.80, 0.82, 0.79, 0.81, 0.81, 0.77, 0.80, 0.83, 0.80]
+TWICE_A = [0.71, 0.74, 0.69, 0.73, 0.72, 0.70, 0.75, 0.71, 0.72, 0.74]  # 5-fold, 2 runs
+TWICE_B = [0.70, 0.71, 0.70, 0.70, 0.69, 0.71, 0.72, 0.69, 0.70, 0.71]
+
+
+@pytest.mark.parametrize(("a", "b", "fraction", "rope", "expected"), [
+    (TEN_A, TEN_B, 1 / 9, 0.01, (0.736973305631268, 0.2583954255420856, 0.00463126882664644)),
+    (TEN_A, TEN_B, 1 / 9, 0.02, (0.2630266943687305, 0.7363433648686227, 0.0006299407626467746)),
+    (TWICE_A, TWICE_B, 1 / 4, 0.01,
+     (0.7873541750757491, 0.20416770664766426, 0.008478118276586621)),
+])
+def test_matches_the_authors_implementation(a, b, fraction, rope, expected) -> None:
+    r = bayes_compare_folds(a, b, test_fraction=fraction, rope=rope)
+    assert (r.p_right, r.p_rope, r.p_left) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(("a", "b", "fraction", "a_better", "variance"), [
+    (TEN_A, TEN_B, 1 / 9, 0.9603856368110575, 5.746913580246905e-05),
+    (TWICE_A, TWICE_B, 1 / 4, 0.9535153378866933, 9.177777777777795e-05),
+])
+def test_without_rope_matches_the_authors_and_the_corrected_t_test(a, b, fraction, a_better,
+                                                                   variance) -> None:
+    r = bayes_compare_folds(a, b, test_fraction=fraction)
+    assert r.p_right == pytest.approx(a_better, rel=1e-9)
+    assert r.scale ** 2 == pytest.approx(variance, rel=1e-9)  # baycomp's corrected variance
+    # The frequentist test's two-sided p is twice the posterior's smaller tail.
+    freq = compare_folds(a, b, test_fraction=fraction)
+    assert freq.p_value == pytest.approx(2 * (1 - a_better), rel=1e-9)
+    assert freq.std_error ** 2 == pytest.approx(variance, rel=1e-9)
