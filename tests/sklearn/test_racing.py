@@ -476,3 +476,30 @@ def test_a_bad_tolerance_is_refused_naming_it(value: Any) -> None:
     with pytest.raises(ValueError, match=r"Racing tolerance must be a finite number >= 0 "
                                          r".* got " + re.escape(repr(value))):
         Racing(tolerance=value)
+
+
+def test_tpe_with_a_zone_stops_near_ties_of_the_best_trial(cancer) -> None:
+    # Racing(tolerance=) reaches a model-based search too: trials that cannot beat the
+    # best complete trial by more than the zone stop, each saying by how much at most.
+    X, y = cancer
+    tolerance = 0.03
+    space = Space({"logisticregression__C": Float(1e-3, 10.0, log=True)})
+    search = TPESearchCV(make_pipeline(StandardScaler(), LogisticRegression()), space,
+                         n_iter=14, random_state=0, n_startup_trials=6,
+                         racing=Racing(tolerance=tolerance)).fit(X, y)
+    texts = search.cv_results_["stopped"]
+    within = [WITHIN_TRIAL.fullmatch(text) for text in texts if "within" in text]
+    assert within and all(match is not None for match in within)
+    for match in within:
+        assert match is not None
+        assert float(match.group(1)) == tolerance and float(match.group(3)) < tolerance
+    assert texts[search.best_index_] == ""
+    pruned = [t for t in search.study_.trials if t.state is TrialState.PRUNED]
+    assert len(pruned) == (texts != "").sum() and all(len(t.folds) < 5 for t in pruned)
+    # The best is the best of the trials that finished every fold, never a stopped one.
+    finished = search.cv_results_["mean_test_score"][texts == ""]
+    assert search.best_score_ == finished.max()
+
+
+WITHIN_TRIAL = re.compile(r"racing: within ([0-9.e-]+) of trial (\d+) \(at most "
+                          r"([+-][0-9.e-]+) better after (\d+) folds\)")

@@ -12,7 +12,7 @@ import difflib
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from tunesmith.cli._config_limits import MAX_VALUES
 from tunesmith.cli._data import make_preprocessor, non_numeric_columns
 from tunesmith.space import Float, Int, Space
 from tunesmith.spaces import READY_MADE, space_for
+
+if TYPE_CHECKING:
+    from tunesmith.sklearn import Racing
 
 __all__ = [
     "ALLOWED_PACKAGES",
@@ -66,8 +69,9 @@ class Problem:
     cv: int
     seed: int | None
     n_trials: int | None
-    #: ``racing = true``: stop fitting candidates worse than the leader (drop-ins only).
-    racing: bool = False
+    #: ``racing``: stop fitting candidates worse than the leader (drop-ins only); a
+    #: :class:`~tunesmith.sklearn.Racing` when the study file gave its settings.
+    racing: bool | Racing = False
     #: ``pruner = "..."`` and its settings: a native study's folds are its steps.
     pruner: str = "none"
     pruner_settings: Mapping[str, Any] = field(default_factory=dict)
@@ -146,9 +150,19 @@ def build_problem(settings: Settings, X: pd.DataFrame) -> Problem:
             f"unknown scorer {scoring!r}; {hint}see sklearn.metrics.get_scorer_names()",
         )
     return Problem(estimator, space, settings.search.strategy, scoring, settings.search.cv,
-                   settings.search.seed, settings.search.n_trials, settings.search.racing,
+                   settings.search.seed, settings.search.n_trials,
+                   _racing(settings.search.racing),
                    pruner=settings.search.pruner.value,
                    pruner_settings=settings.search.pruner_settings)
+
+
+def _racing(racing: bool | Mapping[str, Any]) -> bool | Racing:
+    """``racing = true`` as it is; a table of settings as the drop-ins' ``Racing``."""
+    if isinstance(racing, bool):
+        return racing
+    from tunesmith.sklearn import Racing  # the sklearn layer: only when racing is set
+
+    return Racing(**racing)
 
 
 def import_estimator(path: str) -> type:

@@ -23,6 +23,7 @@ from pydantic import (
     AfterValidator,
     Field,
     PlainSerializer,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -217,8 +218,9 @@ class SearchSettings(FrozenModel):
     # Folds are a native study's steps; the pruner's settings in [search.pruner_settings].
     pruner: PrunerName = PrunerName.NONE
     pruner_settings: _FrozenMap[int | float | str] = Field(default_factory=dict)
-    #: Racing over folds (a grid or random search over value lists: the drop-ins).
-    racing: bool = Field(default=False, strict=True)
+    #: Racing over folds (a grid or random search over value lists: the drop-ins):
+    #: true, or a table of tunesmith.sklearn.Racing's settings, which turns it on.
+    racing: StrictBool | _FrozenMap[int | float | str] = False
     #: A Dask scheduler's address: the trials (or folds) run on that cluster.
     executor: str | None = None
 
@@ -247,6 +249,28 @@ class SearchSettings(FrozenModel):
                              '"hyperband" to [search]')
         make_pruner(pruner.value, **settings)  # its ValueError names the setting
         return settings
+
+    @field_validator("racing")
+    @classmethod
+    def _racing_takes(cls, racing: bool | Mapping[str, Any], info: ValidationInfo
+                      ) -> bool | Mapping[str, Any]:
+        if isinstance(racing, bool):
+            return racing
+        import dataclasses
+
+        from tunesmith.sklearn import Racing
+
+        known = [f.name for f in dataclasses.fields(Racing)]
+        unknown = sorted(set(racing) - set(known))
+        if unknown:
+            raise ValueError(f"unknown racing setting {unknown[0]!r}; the settings are "
+                             f"{', '.join(known)} (or racing = true for the defaults)")
+        folds = Racing(**racing).min_folds  # its ValueError names the setting
+        cv: int | None = info.data.get("cv")
+        if cv is not None and folds >= cv:
+            raise ValueError(f"min_folds = {folds} leaves nothing to race with cv = {cv}: "
+                             f"set min_folds below {cv}, or raise cv")
+        return racing
 
     @field_validator("executor")
     @classmethod
