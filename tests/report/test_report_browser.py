@@ -22,6 +22,19 @@ TITANIC = REPO.parent / "shared" / "data" / "titanic" / "clean_train.csv"
 PLOTS = ("history", "importance", "parallel", "slices", "contour", "fold_spread")
 
 
+def _readme_verdict() -> list[str]:
+    """The verdict lines under ``$ tunesmith run examples/titanic_grid.toml`` in the README."""
+    after = (REPO / "README.md").read_text(encoding="utf-8").split(
+        "$ tunesmith run examples/titanic_grid.toml\n", 1)[1]
+    lines = after.split("Verdict\n", 1)[1].splitlines()
+    shown = []
+    for line in lines:
+        if not line.startswith("  "):
+            break
+        shown.append(line.strip())
+    return shown
+
+
 def _chromium() -> str:
     for candidate in ("/usr/bin/chromium", shutil.which("chromium"),
                       shutil.which("chromium-browser")):
@@ -48,6 +61,12 @@ def test_the_lessons_report_draws_every_plot_offline(tmp_path, capsys, monkeypat
     text = capsys.readouterr().out
     assert text.startswith("titanic_grid: maximize, 140 trials (84 complete, 56 skipped)")
     assert "better than default" in text  # the verdict tunesmith run stored
+    # ... and the README shows it under the command that produced it: still the same.
+    readme = _readme_verdict()
+    assert len(readme) >= 4 and readme[0].startswith("better than default")
+    shown = text.splitlines()
+    start = shown.index(readme[0])
+    assert shown[start:start + len(readme)] == readme
 
     errors: list[str] = []
     outside: list[str] = []

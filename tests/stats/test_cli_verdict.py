@@ -18,6 +18,20 @@ from sklearn.svm import SVC
 from tunesmith.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+README = EXAMPLES.parent / "README.md"
+
+
+def readme_verdict(example: str) -> list[str]:
+    """The verdict lines the README shows under ``$ tunesmith run examples/EXAMPLE.toml``."""
+    after = README.read_text(encoding="utf-8").split(
+        f"$ tunesmith run examples/{example}.toml\n", 1)[1]
+    lines = after.split("Verdict\n", 1)[1].splitlines()
+    shown = []
+    for line in lines:
+        if not line.startswith("  "):
+            break
+        shown.append(line.strip())
+    return shown
 
 IRIS = """\
 [data]
@@ -92,6 +106,8 @@ def test_quickstart_says_tuning_did_not_beat_the_default(capsys, tmp_path: Path,
     assert v["lines"][0].startswith("better than default (mean 0.98594): no (not significant)")
     assert v["held_out"]["difference"]["low"] < 0 < v["held_out"]["difference"]["high"]
     assert np.isfinite(v["versus_default"]["p_value"])
+    # The README shows this run's verdict: it must still be what the command prints.
+    assert v["lines"] == readme_verdict("quickstart")
 
 
 def test_knn_default_is_what_the_cli_calls_default() -> None:
