@@ -13,10 +13,9 @@ How it stays fast and safe with several workers on one database:
   for what changed since it last looked (``changed_trials``) instead of everything;
 * one bounded connection pool per storage, closed by ``close()``.
 
-Beside this module: ``_sql_engine`` opens the database (URL, pool, SQLite pragmas)
-and runs transactions with retries, ``_sql_schema`` holds the tables, statements and
-schema version, ``_sql_migrate`` moves an older database on to it, ``_sql_rows`` turns
-rows into records, ``_sql_json`` turns values into JSON text and back.
+Beside it: ``_sql_engine`` (opening, transactions with retries), ``_sql_schema``
+(tables, statements, version), ``_sql_migrate``, ``_sql_rows`` (rows to records) and
+``_sql_json`` (values to JSON text and back).
 """
 
 from __future__ import annotations
@@ -79,9 +78,8 @@ class SQLStorage(Storage):
     >>> with SQLStorage("sqlite://") as storage:
     ...     sid = storage.create_study("demo", direction=Direction.MINIMIZE)
     ...     trial = storage.create_trial(sid, owner="me", params={"lr": 0.1})
-    ...     storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.25)
+    ...     _ = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.25)
     ...     [(t.number, t.params, t.value) for t in storage.trials(sid)]
-    True
     [(0, {'lr': 0.1}, 0.25)]
     """
 
