@@ -185,3 +185,45 @@ def test_a_study_file_may_not_send_the_work_to_another_host_on_its_own(tmp_path,
     path.write_text(STUDY_FILE + 'executor = "10.9.8.7:8786"\n')
     assert main(["run", str(path)]) == 2
     assert "is not a Dask scheduler address" in capsys.readouterr().err
+
+
+def _busy_interval(seconds: float) -> tuple[str, float, float, list[int]]:
+    """Sleep on a worker; which worker, when, and the BLAS thread limits seen."""
+    import time
+
+    import numpy  # noqa: F401 - loads the BLAS library threadpoolctl reports
+    from threadpoolctl import threadpool_info
+
+    started = time.time()
+    time.sleep(seconds)
+    threads = [pool["num_threads"] for pool in threadpool_info()]
+    return distributed.get_worker().address, started, time.time(), threads
+
+
+def _most_at_once(rows: list[tuple[str, float, float, list[int]]]) -> int:
+    """The most tasks that ran at the same time on one worker."""
+    most = 0
+    for address, start, _, _ in rows:
+        most = max(most, sum(1 for a, s, e, _ in rows if a == address and s <= start < e))
+    return most
+
+
+def test_dask_worker_resources_and_cpus_per_trial_hold_on_a_cluster() -> None:
+    # Two worker threads each, one "GPU" each: two tasks fit a worker's threads, but a
+    # task that needs the GPU must have it alone.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                                  resources={"GPU": 1}, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as gpu_client:
+
+        def run(executor: DaskExecutor) -> list:
+            with executor:
+                for _ in range(8):
+                    executor.submit(_busy_interval, 0.4)
+                return [o.result() for o in executor.as_completed()]
+
+        free = run(DaskExecutor(gpu_client))
+        one_each = run(DaskExecutor(gpu_client, resources={"GPU": 1}, cpus_per_trial=1))
+    assert _most_at_once(free) == 2  # the check sees sharing when there is some
+    assert _most_at_once(one_each) == 1
+    assert len({address for address, *_ in one_each}) == 2  # both workers' GPUs used
+    assert all(threads and set(threads) == {1} for *_, threads in one_each)

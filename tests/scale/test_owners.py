@@ -11,9 +11,12 @@ and counts the objective's evaluations in its own log.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -66,6 +69,41 @@ def test_a_pid_from_another_scope_or_an_old_name_is_never_looked_up() -> None:
         # ... only its heartbeat can tell
         assert is_abandoned(_running(owner, 61.0), stale_after=60, beats=True), owner
     assert is_abandoned(_running(RELEASED, 0.0), stale_after=60, beats=True)
+
+
+# Run inside a fresh PID namespace: this process's PID there, a new owner name, the
+# scope, and whether the owner name given as argv[1] (a live process of the test's
+# namespace, whose PID means nothing there) would count as abandoned.
+_IN_NAMESPACE = """
+import datetime, json, os, sys
+from tunesmith.records import FrozenTrial, TrialState
+from tunesmith.study._owners import is_abandoned, new_owner, owner_scope
+fresh = FrozenTrial(number=0, state=TrialState.RUNNING, owner=sys.argv[1],
+                    heartbeat_at=datetime.datetime.now(datetime.timezone.utc))
+print(json.dumps([os.getpid(), new_owner(), owner_scope(),
+                  is_abandoned(fresh, stale_after=60, beats=True)]))
+"""
+
+
+def test_owners_in_two_pid_namespaces_differ_though_host_and_pid_are_the_same() -> None:
+    problem = _unshare_problem()
+    if problem:
+        pytest.skip(problem)
+    ours = owner_name(os.getpid())
+    runs = []
+    for _ in range(2):
+        done = subprocess.run([*UNSHARE, sys.executable, "-c", _IN_NAMESPACE, ours],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout))
+    (pid_a, owner_a, scope_a, took_a), (pid_b, owner_b, scope_b, took_b) = runs
+    # What a "host:pid" name would have confused: the same hostname, both PID 1.
+    assert pid_a == pid_b == 1
+    assert owner_a.split(":")[:2] == owner_b.split(":")[:2] == [socket.gethostname(), "1"]
+    assert owner_a != owner_b
+    assert len({scope_a, scope_b, owner_scope()}) == 3  # each namespace its own scope
+    # Our live owner's PID does not exist in those namespaces; it is not looked up there.
+    assert os.getpid() != 1 and (took_a, took_b) == (False, False)
 
 
 @pytest.mark.parametrize(("stale_after", "beat"), [(10.0, 10.0), (10.0, 6.0), (5.0, 10.0)])

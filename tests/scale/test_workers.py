@@ -62,10 +62,10 @@ def test_four_workers_finish_a_200_point_grid_each_point_once(request, backend, 
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_trial_has_its_trial_finished_by_another(tmp_path,
-                                                                     workers) -> None:
-    # SQLite here; tests/storage/test_concurrent_workers.py kills one on PostgreSQL too.
-    url, name, size, doomed_point = (f"sqlite:///{tmp_path / 'shared.db'}",
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_worker_killed_mid_trial_has_its_trial_finished_by_another(request, backend,
+                                                                     tmp_path, workers) -> None:
+    url, name, size, doomed_point = (_url(request, backend, tmp_path),
                                      f"k-{uuid.uuid4().hex[:8]}", 30, 3)
     procs = [workers.start(url, name, role, size=size, mode="hang", at=doomed_point)
              for role in ("a", "b")]
