@@ -208,6 +208,17 @@ def test_auto_proposes_what_its_choice_proposes() -> None:
     assert auto == gp
 
 
+def test_auto_gives_the_gp_exactly_its_first_gp_trials_trials() -> None:
+    # Counted by trial number, not by the history (which holds the trial being asked):
+    # trial gp_trials - 1 is still the GP's, trial gp_trials is TPE's.
+    auto = AutoSampler(seed=9, gp_trials=12)
+    study = tunesmith.Study(space=BRANIN, sampler=auto)
+    study.optimize(lambda t: branin(t.params), n_trials=13, show_progress=False)
+    gp = _proposals_of("gp", 13)
+    assert [t.params for t in study.trials[:12]] == gp[:12]
+    assert study.trials[12].params != gp[12]  # TPE's, from the GP's twelve
+
+
 def _proposals_of(name: str, n: int) -> list[dict]:
     study = tunesmith.Study(space=BRANIN, sampler=name, seed=9)
     study.optimize(lambda t: branin(t.params), n_trials=n, show_progress=False)

@@ -60,7 +60,8 @@ class AutoSampler(Sampler):
     Parameters
     ----------
     seed : shared by both samplers: same seed and history, same proposals.
-    gp_trials : from this many trials on, TPE proposes (a GP's ask gets slow).
+    gp_trials : the first this many trials are the GP's (by trial number); TPE
+        proposes the later ones (a GP's ask gets slow).
 
     >>> from tunesmith.space import Categorical, Condition, Float, Space
     >>> auto = AutoSampler(seed=0)
@@ -87,7 +88,9 @@ class AutoSampler(Sampler):
         return self.tpe
 
     def propose(self, space: AnySpace, history: Sequence[FrozenTrial], number: int) -> dict:
-        sampler = self.choose(space, len(history))
+        # Trials before this one, by its number: the history also holds the trial being
+        # asked (and others running), which made the gp_trials-th trial TPE's.
+        sampler = self.choose(space, number)
         sampler.direction = self.direction
         return sampler.propose(space, history, number)
 
