@@ -176,6 +176,12 @@ def test_search_report_shows_the_verdict_against_the_default(tmp_path) -> None:
                                "(3 complete)"
     report = search.report(X, y)
     assert report.verdict_lines() == search.verdict_.lines()
+    # simplest= needs only the candidates' folds: it joins the earlier verdict's lines.
+    simple = search.report(simplest={"C": "min"}).verdict_lines()
+    assert [x for x in simple if not x.startswith("simplest")] == search.verdict_.lines()
+    assert search.verdict(X, y, simplest={"C": "min"}).lines() == simple
+    with pytest.raises(TypeError, match="confidence: verdict options need X and y"):
+        search.report(confidence=0.9)
     assert any(line.startswith("better than default") for line in report.lines())
     pytest.importorskip("plotly")
     spread = report.figures()["fold_spread"]
@@ -188,3 +194,91 @@ def test_bad_trials_and_direction_are_named() -> None:
         Report("abc", "minimize")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="direction must be 'minimize' or 'maximize', got 'up'"):
         Report([], "up")
+
+
+def _tied_by_hand(folds: dict[int, list[float]], best: int, rho: float) -> list[int]:
+    """The trials whose corrected t interval of best - other (Nadeau and Bengio, written
+    out) reaches zero or below: those not significantly worse than ``best``."""
+    import math
+
+    from scipy import stats as sps
+
+    tied = []
+    for number, scores in folds.items():
+        if number == best:
+            continue
+        d = [a - b for a, b in zip(folds[best], scores, strict=True)]
+        n, mean = len(d), sum(d) / len(d)
+        se = math.sqrt((1 / n + rho) * sum((x - mean) ** 2 for x in d) / (n - 1))
+        if mean - sps.t.ppf(0.975, n - 1) * se <= 0:
+            tied.append(number)
+    return tied
+
+
+def test_simplest_names_the_simplest_of_the_tied(mixed_trials) -> None:
+    done = {t.number: t for t in mixed_trials if t.state is TrialState.COMPLETE}
+    best = max(done.values(), key=lambda t: t.value)
+    folds = {n: [f.test_scores["score"] for f in t.folds] for n, t in done.items()}
+    tied = [done[n] for n in _tied_by_hand(folds, best.number, rho=1 / 4)]  # five folds
+    assert tied  # the rule has a real choice to make
+    for order, pick in (("min", min), ("max", max)):
+        expected = pick([best, *tied], key=lambda t: t.params["C"])
+        lines = Report(mixed_trials, "maximize", simplest={"C": order}).verdict_lines()
+        [line] = [x for x in lines if x.startswith("simplest of the tied")]
+        if expected is best:
+            assert line == f"simplest of the tied (C: {order}): the best itself"
+        else:
+            assert line.startswith(f"simplest of the tied (C: {order}): trial "
+                                   f"{expected.number}, C={expected.params['C']:.6g} ")
+
+
+def test_simplest_joins_a_given_verdict_before_its_held_out_lines(mixed_trials) -> None:
+    stored = ["better than default (mean 0.5): no", "tied with the best: 3 other candidates",
+              "held-out accuracy on 10 rows (95% bootstrap): tuned 0.9 [0.8, 1.0]",
+              "(corrected resampled t-test over 5 folds, test/train = 0.25, 95% intervals)"]
+    lines = Report(mixed_trials, "maximize", verdict=stored,
+                   simplest={"kernel": ["linear", "poly", "rbf"]}).verdict_lines()
+    assert lines[:2] == stored[:2] and lines[3:] == stored[2:]
+    assert lines[2].startswith("simplest of the tied (kernel: ['linear', 'poly', 'rbf']): ")
+    # A verdict that already names the simplest is left as it is.
+    named = [*stored[:2], "simplest of the tied (C: min): the best itself"]
+    assert Report(mixed_trials, "maximize", verdict=named,
+                  simplest={"C": "min"}).verdict_lines() == named
+
+
+def test_a_bad_simplicity_rule_is_named(mixed_trials) -> None:
+    with pytest.raises(ValueError, match="simplest names 'alpha', which no candidate has; "
+                                         "the parameters are: C, gamma, kernel"):
+        Report(mixed_trials, "maximize", simplest={"alpha": "min"})
+    with pytest.raises(ValueError, match="got 'least' for 'C'"):
+        Report(mixed_trials, "maximize", simplest={"C": "least"})
+
+
+def test_study_report_simplest(tmp_path) -> None:
+    import numpy as np
+
+    import tunesmith
+
+    noise = np.random.default_rng(0).normal(0, 0.02, (40, 5))
+
+    def objective(trial: tunesmith.Trial) -> float:
+        # A flat optimum at a = 2: many candidates tie with the best.
+        folds = 0.8 - 0.01 * (trial.params["a"] - 2.0) ** 2 + noise[trial.number]
+        trial.set_attr("test_scores", folds.tolist())  # a cross-validated objective's folds
+        return float(folds.mean())
+
+    study = tunesmith.Study(space={"a": tunesmith.Float(0.0, 4.0)}, direction="maximize",
+                            seed=1, name="flat")
+    study.optimize(objective, n_trials=40)
+    folds = {t.number: t.attrs["test_scores"] for t in study.trials}
+    best = study.best_trial
+    tied = _tied_by_hand(folds, best.number, rho=1 / 4)
+    assert len(tied) >= 3
+    simplest = min([best.number, *tied], key=lambda n: study.trials[n].params["a"])
+    assert simplest != best.number
+    lines = study.report(simplest={"a": "min"}).verdict_lines()
+    assert f"tied with the best: {len(tied)} other candidates (of 39; not significantly " \
+           "worse)" in lines
+    [line] = [x for x in lines if x.startswith("simplest of the tied (a: min): ")]
+    assert line.startswith(f"simplest of the tied (a: min): trial {simplest}, "
+                           f"a={study.trials[simplest].params['a']:.6g}, mean ")

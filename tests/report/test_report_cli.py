@@ -122,3 +122,52 @@ def test_without_plotly_html_names_the_extra_and_text_still_prints(
                            'pip install "tunesmith[plots]"')
     code, out, _ = run(capsys, "report", stored)
     assert code == 0 and out.startswith("knn: maximize")
+
+
+def test_simplest_joins_the_stored_verdict(stored, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("TUNESMITH_STORAGE", raising=False)
+    _, plain, _ = run(capsys, "report", stored)
+    code, out, err = run(capsys, "report", stored, "--simplest", "n_neighbors=max",
+                         "--simplest", "weights=uniform,distance")
+    assert code == 0, err
+    lines = out.splitlines()
+    [at] = [k for k, line in enumerate(lines) if line.startswith("simplest of the tied")]
+    assert lines[at].startswith(
+        "simplest of the tied (n_neighbors: max, weights: ['uniform', 'distance']): ")
+    assert lines[:at] + lines[at + 1:] == plain.splitlines()  # the rest as stored
+    assert lines[at + 1].startswith("held-out accuracy on ")
+    # The pick is the drop-in's: the same grid, folds and rule through GridSearchCV.
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from tunesmith.sklearn import GridSearchCV
+
+    X, y = load_iris(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    search = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 5, 15, 30],
+                                                   "weights": ["uniform", "distance"]},
+                          cv=3).fit(X, y)
+    v = search.verdict(X, y, simplest={"n_neighbors": "max",
+                                       "weights": ["uniform", "distance"]})
+    [expected] = [x for x in v.lines() if x.startswith("simplest of the tied")]
+    import re
+
+    def pick(line: str) -> str:  # trial numbers differ (the drop-in numbers by candidate)
+        found = re.search(r"n_neighbors=\d+ weights=\w+, mean [\d.]+|the best itself", line)
+        assert found, line
+        return found.group(0)
+
+    assert pick(lines[at]) == pick(expected)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("n_neighbors", "error: --simplest: expected PARAM=RULE (C=min, C=max or penalty=l2,l1), "
+                    "got 'n_neighbors'"),
+    ("alpha=min", "error: --simplest: simplest names 'alpha', which no candidate has; the "
+                  "parameters are: n_neighbors, weights"),
+])
+def test_a_bad_simplest_is_one_line(stored, capsys, monkeypatch, value, message) -> None:
+    monkeypatch.delenv("TUNESMITH_STORAGE", raising=False)
+    code, _, err = run(capsys, "report", stored, "--simplest", value)
+    assert code == 2 and err.strip() == message

@@ -1,7 +1,8 @@
 """``tunesmith report NAME``: a stored study's verdict, importance and plots.
 
 Prints the report as text, with the verdict ``tunesmith run`` stored (the best against
-the study file's estimator with its defaults); ``--html FILE`` writes it as one
+the study file's estimator with its defaults; ``--simplest C=min`` adds the simplest of
+the candidates tied with the best); ``--html FILE`` writes it as one
 self-contained HTML page (plotly inlined: it opens with no network), ``--png DIR`` each
 plot as a PNG (matplotlib). Reads the storage the way the other inspection commands do
 (SQLite read-only), so it is safe while a run is writing.
@@ -10,6 +11,7 @@ plot as a PNG (matplotlib). Reads the storage the way the other inspection comma
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,11 @@ def add_report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                      help="write each plot as a PNG into DIR (made if missing)")
     cmd.add_argument("--top", type=_positive_int, default=10, metavar="N",
                      help="candidates in the table and the fold spread (default 10)")
+    cmd.add_argument("--simplest", action="append", default=None, metavar="PARAM=RULE",
+                     help="name the simplest of the candidates tied with the best: RULE is "
+                          "min (smaller is simpler), max, or values in order of preference "
+                          "(penalty=l2,l1); repeat for ties (--simplest C=min "
+                          "--simplest gamma=min)")
     cmd.set_defaults(handler=_cmd_report)
 
 
@@ -58,6 +65,41 @@ def _check_outputs(html: Path | None, png: Path | None) -> None:
             raise ConfigError("--png", f"the PNG plots need matplotlib: {PLOTS_EXTRA}")
 
 
+def parse_simplest(items: list[str] | None) -> dict[str, Any] | None:
+    """``--simplest`` values as a :class:`tunesmith.stats.SimplicityRule`: ``NAME=min``,
+    ``NAME=max`` or ``NAME=v1,v2,...`` (each value read as JSON when it is, so ``1``,
+    ``0.5`` and ``null`` match numbers and None; a string otherwise).
+
+    >>> parse_simplest(["C=min", "penalty=l2,l1,null"])
+    {'C': 'min', 'penalty': ['l2', 'l1', None]}
+    >>> parse_simplest(["C"])
+    Traceback (most recent call last):
+    ...
+    tunesmith.cli._config.ConfigError: --simplest: expected PARAM=RULE (C=min, ... got 'C'
+    """
+    from tunesmith.cli._config import ConfigError
+
+    if not items:
+        return None
+    rule: dict[str, Any] = {}
+    for item in items:
+        name, _, order = item.partition("=")
+        if not name.strip() or not order.strip():
+            raise ConfigError("--simplest", "expected PARAM=RULE (C=min, C=max or "
+                                            f"penalty=l2,l1), got {item!r}")
+        if order.strip() in ("min", "max"):
+            rule[name.strip()] = order.strip()
+            continue
+        values: list[Any] = []
+        for text in order.split(","):
+            try:
+                values.append(json.loads(text.strip()))
+            except ValueError:
+                values.append(text.strip())
+        rule[name.strip()] = values
+    return rule
+
+
 def _default_scores(stored: Any) -> list[float] | None:
     """The default model's fold scores as ``tunesmith run`` stored them (None: a failed
     fold, read as NaN), or None when there are none."""
@@ -77,6 +119,7 @@ def _cmd_report(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
     from tunesmith.report import Report
 
     _check_outputs(args.html, args.png)
+    simplest = parse_simplest(args.simplest)
     name, url = _study_and_storage(args)
     with open_for_inspection(url) as storage:
         study_id = _study_id(storage, name, url)
@@ -88,8 +131,14 @@ def _cmd_report(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
     result = result if isinstance(result, dict) else {}
     stored = result.get("verdict")
     verdict = [str(line) for line in stored] if isinstance(stored, list) and stored else None
-    report = Report(trials, direction, title=name, top=args.top, verdict=verdict,
-                    default=_default_scores(result.get("default_scores")))
+    try:
+        report = Report(trials, direction, title=name, top=args.top, verdict=verdict,
+                        default=_default_scores(result.get("default_scores")),
+                        simplest=simplest)
+    except ValueError as exc:  # a --simplest naming no parameter of the study
+        from tunesmith.cli._config import ConfigError
+
+        raise ConfigError("--simplest", str(exc)) from None
     if not args.quiet or not (args.html or args.png):
         for line in report.lines():
             print(clean(line), file=out.stdout)

@@ -7,10 +7,13 @@ assembly stays here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.report._report import Report
+
+if TYPE_CHECKING:
+    from tunesmith.stats import SimplicityRule
 
 __all__ = ["SearchReportMixin", "StudyReportMixin"]
 
@@ -27,12 +30,14 @@ class StudyReportMixin:
     """Gives :class:`~tunesmith.Study` its ``report()``."""
 
     def report(self: _StudyLike, *, default: FrozenTrial | Sequence[float] | int | None = None,
-               top: int = 10) -> Report:
+               top: int = 10, simplest: SimplicityRule | None = None) -> Report:
         """The study's report: verdict, best parameters, top candidates, importance, plots.
 
         Shows in a notebook, ``.save("report.html")`` writes one self-contained file,
         ``.save_png(folder)`` the plots as images, ``print()`` the text. ``default`` is
-        the default model's trial (or its number, or its fold scores) for the verdict.
+        the default model's trial (or its number, or its fold scores) for the verdict;
+        ``simplest`` (e.g. ``{"C": "min"}``: ``"min"``, ``"max"`` or values in order of
+        preference per parameter) names the simplest of the candidates tied with the best.
 
         >>> import tunesmith
         >>> study = tunesmith.Study(space={"x": tunesmith.Float(-2.0, 2.0)}, seed=1,
@@ -52,7 +57,8 @@ class StudyReportMixin:
                 raise ValueError(f"default={default} names no trial of study {self.name!r}; "
                                  "give a trial number, a trial or fold scores")
             chosen = found[0]
-        return Report(self.trials, self.direction, title=self.name, default=chosen, top=top)
+        return Report(self.trials, self.direction, title=self.name, default=chosen, top=top,
+                      simplest=simplest)
 
 
 class SearchReportMixin:
@@ -66,7 +72,8 @@ class SearchReportMixin:
         With ``X`` and ``y`` (those given to ``fit``) the verdict against the default
         model is computed first (``search.verdict(X, y, **verdict_params)``); without
         them the report shows the verdict of an earlier ``verdict()`` call, or compares
-        the candidates with each other only.
+        the candidates with each other only (``simplest=`` works either way: it needs
+        only the candidates' fold scores).
 
         >>> from sklearn.datasets import load_iris
         >>> from sklearn.linear_model import LogisticRegression
@@ -81,13 +88,16 @@ class SearchReportMixin:
         study = getattr(search, "study_", None)
         if study is None:
             raise AttributeError(f"call {type(self).__name__}.fit before report()")
+        simplest = None
         if X is not None:
             search.verdict(X, y, **verdict_params)
-        elif verdict_params:
-            raise TypeError(f"{', '.join(verdict_params)}: verdict options need X and y")
+        else:
+            simplest = verdict_params.pop("simplest", None)
+            if verdict_params:
+                raise TypeError(f"{', '.join(verdict_params)}: verdict options need X and y")
         evaluation = getattr(search, "default_", None)
         title = f"{type(self).__name__}({type(search.estimator).__name__})"
         return Report(study.trials, study.direction, title=title,
                       verdict=getattr(search, "verdict_", None),
                       default=None if evaluation is None else list(evaluation.scores),
-                      top=top)
+                      top=top, simplest=simplest)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -22,8 +22,13 @@ from tunesmith.report._data import (
 from tunesmith.report._importance import parameter_importance
 from tunesmith.report._optional import PLOTS_EXTRA, has_plotly, require
 
+if TYPE_CHECKING:
+    from tunesmith.stats import SimplicityRule
+
 __all__ = ["Report", "Verdict"]
 
+#: How the verdict's line about the simplest of the tied begins (``stats._words``).
+_SIMPLEST = "simplest of the tied"
 #: Pairs shown in the importance bars beside every main effect (the largest ones).
 _PAIRS_SHOWN = 5
 #: (file and anchor name, section title) of each plot, in the order shown.
@@ -51,7 +56,9 @@ class Report:
     ``verdict`` is the statistics' verdict (its ``lines()`` are shown) or the lines
     themselves; ``default`` the default model's trial (or its fold scores) evaluated on
     the same folds, shown beside the top candidates' fold scores; ``top`` how many
-    candidates the table and the fold spread show. Importance is computed on first use.
+    candidates the table and the fold spread show; ``simplest`` (e.g. ``{"C": "min"}``,
+    see :class:`tunesmith.stats.SimplicityRule`) adds the simplest of the candidates
+    tied with the best to the verdict. Importance is computed on first use.
 
     >>> from tunesmith.records import FrozenTrial, TrialState
     >>> trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=float(x * x),
@@ -65,10 +72,18 @@ class Report:
 
     def __init__(self, trials: Sequence[FrozenTrial], direction: Direction | str, *,
                  title: str = "Search report", verdict: Verdict | Sequence[str] | None = None,
-                 default: FrozenTrial | Sequence[float] | None = None, top: int = 10) -> None:
+                 default: FrozenTrial | Sequence[float] | None = None, top: int = 10,
+                 simplest: SimplicityRule | None = None) -> None:
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise ValueError(f"top must be a positive integer, got {top!r}")
         self.trials = check_trials(trials)
+        if simplest is not None:  # a bad rule is the caller's error, not a verdict's note
+            from tunesmith.stats import Contender
+            from tunesmith.stats._simplest import check_simplest
+
+            check_simplest(simplest, [Contender(str(t.number), t.params, np.array([]))
+                                      for t in self.trials if t.is_complete])
+        self.simplest = simplest
         self.direction = Direction.parse(direction)
         self.title = str(title)
         self.default = default
@@ -84,10 +99,15 @@ class Report:
         if self._verdict is None:
             self._verdict = self._computed_verdict()
         if isinstance(self._verdict, str):
-            return [self._verdict]
-        if hasattr(self._verdict, "lines"):
-            return [str(line) for line in self._verdict.lines()]
-        return [str(line) for line in self._verdict]
+            lines = [self._verdict]
+        elif hasattr(self._verdict, "lines"):
+            lines = [str(line) for line in self._verdict.lines()]
+        else:
+            lines = [str(line) for line in self._verdict]
+        if self.simplest is not None and lines and not any(
+                line.startswith(_SIMPLEST) for line in lines):
+            lines = _with_simplest(lines, self._computed_verdict())
+        return lines
 
     def _computed_verdict(self) -> Verdict | list[str]:
         from tunesmith.stats import verdict
@@ -97,7 +117,8 @@ class Report:
         if self.best is None or metric is None:
             return []  # nothing to test: the report says so where the verdict goes
         try:
-            return verdict(self.trials, self.direction, default=self.default, metric=metric)
+            return verdict(self.trials, self.direction, default=self.default, metric=metric,
+                           simplest=self.simplest)
         except ValueError as exc:
             return [f"no verdict: {exc}"]
 
@@ -286,6 +307,18 @@ class Report:
                 figures[name].savefig(path, dpi=110)
                 written.append(path)
         return written
+
+
+def _with_simplest(lines: list[str], computed: Verdict | list[str]) -> list[str]:
+    """A given verdict's lines with the simplest-of-the-tied line of ``computed`` (the
+    same trials and default, tested here) where the verdict puts it: before the
+    held-out scores, the notes and the closing line."""
+    if not hasattr(computed, "lines"):
+        return lines
+    found = [line for line in computed.lines() if line.startswith(_SIMPLEST)]
+    at = next((i for i, line in enumerate(lines) if line.startswith(("held-out", "note:", "("))),
+              len(lines))
+    return lines[:at] + found + lines[at:]
 
 
 def _number(value: float | None) -> str:
