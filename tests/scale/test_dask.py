@@ -212,7 +212,7 @@ def test_dask_worker_resources_and_cpus_per_trial_hold_on_a_cluster() -> None:
     # Two worker threads each, one "GPU" each: two tasks fit a worker's threads, but a
     # task that needs the GPU must have it alone.
     with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
-                                  resources={"GPU": 1}, dashboard_address=None) as cluster, \
+                                  resources={"GPU": 1}, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as gpu_client:
 
         def run(executor: DaskExecutor) -> list:
@@ -227,3 +227,56 @@ def test_dask_worker_resources_and_cpus_per_trial_hold_on_a_cluster() -> None:
     assert _most_at_once(one_each) == 1
     assert len({address for address, *_ in one_each}) == 2  # both workers' GPUs used
     assert all(threads and set(threads) == {1} for *_, threads in one_each)
+
+
+def test_resources_no_worker_has_are_refused_instead_of_waiting_for_ever(client) -> None:
+    # The module's cluster starts its workers without resources: a GPU task would queue
+    # on the scheduler for ever.
+    with pytest.raises(ValueError, match=r"no worker of the Dask cluster has the resources "
+                                         r"each task needs \(GPU=1\); start the workers with "
+                                         r"`dask worker ADDRESS --resources GPU=1`"):
+        DaskExecutor(client, resources={"GPU": 1})
+    with pytest.raises(ValueError, match="GPU=2"):
+        DaskExecutor(client.scheduler.address, resources={"GPU": 2})
+
+
+NATIVE_FILE = """
+[data]
+dataset = "iris"
+[estimator]
+class = "sklearn.svm.SVC"
+[space]
+C = { low = 0.01, high = 100.0, log = true }
+[search]
+strategy = "random"
+n_trials = 5
+cv = 3
+seed = 0
+"""
+
+
+def test_a_study_file_with_per_trial_settings_on_the_cluster(client, tmp_path,
+                                                             capsys) -> None:
+    from tunesmith.cli import main
+
+    address = client.scheduler.address
+    plain, capped, gpus = (tmp_path / f"{n}.toml" for n in ("plain", "capped", "gpus"))
+    plain.write_text(NATIVE_FILE)
+    capped.write_text(NATIVE_FILE + f'executor = "{address}"\ncpus_per_trial = 1\n')
+    gpus.write_text(NATIVE_FILE + f'executor = "{address}"\ngpus_per_trial = 1\n')
+    assert main(["run", str(plain), "-q"]) == 0
+    with distributed.get_task_stream(client) as stream:
+        assert main(["run", str(capped), "-q"]) == 0
+    assert len([t for t in stream.data if t["key"].startswith("_run_resolved")]) == 5
+
+    def scores(path: Path) -> list:
+        with tunesmith.storage.open_storage(f"sqlite:///{path.with_suffix('.db')}") as st:
+            return [(t.params, t.value) for t in st.trials(st.study_id(path.stem))]
+
+    assert scores(capped) == scores(plain)
+    capsys.readouterr()
+    # This cluster's workers have no GPU resource: one line, not trials queued for ever.
+    assert main(["run", str(gpus), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "search.gpus_per_trial: no worker of the Dask cluster has the resources" in err
+    assert "--resources GPU=1" in err and err.count("\n") == 1, err

@@ -223,6 +223,10 @@ class SearchSettings(FrozenModel):
     racing: StrictBool | _FrozenMap[int | float | str] = False
     #: A Dask scheduler's address: the trials (or folds) run on that cluster.
     executor: str | None = None
+    #: A native study's trials each get their own GPUs (one worker process per group
+    #: here; Dask's "GPU" resource on ``executor``) and at most this many BLAS threads.
+    gpus_per_trial: int | None = Field(default=None, ge=1, le=64, strict=True)
+    cpus_per_trial: int | None = Field(default=None, ge=1, le=1024, strict=True)
 
     @field_validator("n_trials")
     @classmethod

@@ -38,7 +38,8 @@ RESULT_ATTR = "cli_result"
 
 # Settings that may change between a run and its resume without changing any result.
 _VOLATILE = {("name",), ("description",), ("storage",), ("search", "n_jobs"),
-             ("search", "executor")}
+             ("search", "executor"), ("search", "gpus_per_trial"),
+             ("search", "cpus_per_trial")}
 
 
 

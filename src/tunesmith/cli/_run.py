@@ -36,6 +36,7 @@ from tunesmith.cli._checks import check_problem
 from tunesmith.cli._config import ConfigError, Settings, Strategy
 from tunesmith.cli._data import Dataset, load_data
 from tunesmith.cli._errors import SearchFailed
+from tunesmith.cli._per_trial import PerTrial, trials_run_on
 from tunesmith.cli._resume import (
     FINGERPRINT_ATTR,
     PLANNED_ATTR,
@@ -168,10 +169,12 @@ class CVObjective:
 class _Search(abc.ABC):
     """Runs (or resumes) the search into storage and returns the refit best estimator."""
 
-    def __init__(self, problem: Problem, *, n_jobs: int, executor: str | None = None) -> None:
+    def __init__(self, problem: Problem, *, n_jobs: int, executor: str | None = None,
+                 per_trial: PerTrial | None = None) -> None:
         self.problem = problem
         self.n_jobs = n_jobs
         self.executor = executor  # a Dask scheduler's address, or None
+        self.per_trial = per_trial or PerTrial()  # a native study's GPUs / threads per trial
 
     @property
     @abc.abstractmethod
@@ -248,8 +251,9 @@ class _StudySearch(_Search):
             if finished < int(p.n_trials or 0):
                 # n_trials is the study's budget, counted in storage: a resumed study
                 # runs only what is missing.
-                study.optimize(objective, n_trials=int(p.n_trials or 0), timeout=timeout,
-                               show_progress=show_progress, executor=self.executor)
+                with trials_run_on(self.executor, self.per_trial) as runner:
+                    study.optimize(objective, n_trials=int(p.n_trials or 0), timeout=timeout,
+                                   show_progress=show_progress, executor=runner)
         finally:
             study.close()
         return None
@@ -338,15 +342,18 @@ def _model_name(estimator: BaseEstimator) -> str:
     return type(final).__name__
 
 
-def _search_for(problem: Problem, n_jobs: int, executor: str | None = None) -> _Search:
-    if problem.pruner != "none" and problem.list_form and problem.strategy in (
-            Strategy.GRID, Strategy.RANDOM):
+def _search_for(problem: Problem, n_jobs: int, executor: str | None = None,
+                per_trial: PerTrial | None = None) -> _Search:
+    per_trial = per_trial or PerTrial()
+    drop_in = problem.strategy in (Strategy.GRID, Strategy.RANDOM) and problem.list_form
+    per_trial.check(n_jobs=n_jobs, address=executor, drop_in=drop_in)
+    if problem.pruner != "none" and drop_in:
         raise ConfigError(
             "search.pruner",
             "a pruner needs a native study: a grid or random search whose [space] "
             "entries are all lists runs scikit-learn's drop-in; use strategy = \"tpe\" "
             "or ranges in [space], or remove pruner")
-    if problem.strategy in (Strategy.GRID, Strategy.RANDOM) and problem.list_form:
+    if drop_in:
         return _DropInSearch(problem, n_jobs=n_jobs, executor=executor)
     if problem.racing:
         raise ConfigError(
@@ -357,7 +364,7 @@ def _search_for(problem: Problem, n_jobs: int, executor: str | None = None) -> _
         )
     if problem.strategy is not Strategy.RANDOM:
         _check_sampler_available(problem.strategy)
-    return _StudySearch(problem, n_jobs=n_jobs, executor=executor)
+    return _StudySearch(problem, n_jobs=n_jobs, executor=executor, per_trial=per_trial)
 
 
 def _check_sampler_available(strategy: Strategy) -> None:
@@ -405,7 +412,8 @@ def run_study(
     started = time.monotonic()
     data, problem = prepare(settings)
     n_jobs = settings.search.n_jobs if n_jobs is None else n_jobs
-    search = _search_for(problem, n_jobs, settings.search.executor)
+    search = _search_for(problem, n_jobs, settings.search.executor,
+                         PerTrial.of(settings.search))
     # A native study can be extended (more trials continue the same sequence); a
     # drop-in's candidate list depends on n_iter, so there it is part of the identity.
     fingerprint = fingerprint_of(settings, data, extendable=isinstance(search, _StudySearch))

@@ -89,13 +89,15 @@ def _stored_settings(store: Any, name: str) -> Any:
 def run_cli_worker(settings: Any, url: str, *, n_jobs: int, poll: float) -> int | None:
     """Work on the study file's study in ``url`` until it is done; the trials this ran
     (None for a drop-in search, whose trials are not counted per process)."""
+    from tunesmith.cli._per_trial import PerTrial, trials_run_on
     from tunesmith.cli._resume import fingerprint_of, open_study
     from tunesmith.cli._run import _search_for, _StudySearch, prepare
     from tunesmith.cli._storage import open_for_run
     from tunesmith.study import run_worker
 
     data, problem = prepare(settings)
-    search = _search_for(problem, n_jobs, settings.search.executor)
+    search = _search_for(problem, n_jobs, settings.search.executor,
+                         PerTrial.of(settings.search))
     fingerprint = fingerprint_of(settings, data, extendable=isinstance(search, _StudySearch))
     store = open_for_run(url)
     try:
@@ -106,8 +108,9 @@ def run_cli_worker(settings: Any, url: str, *, n_jobs: int, poll: float) -> int 
             return None
         study, objective = search.open(data, storage=store, name=settings.name)
         try:
-            return run_worker(study, objective, n_trials=search.planned, poll=poll,
-                              executor=search.executor)
+            with trials_run_on(search.executor, search.per_trial) as runner:
+                return run_worker(study, objective, n_trials=search.planned, poll=poll,
+                                  executor=runner)
         finally:
             study.close()
     finally:

@@ -89,6 +89,13 @@ class DaskExecutor(Executor):
                 f"as 'tcp://127.0.0.1:8786', got {type(client).__name__} {client!r:.60}")
         self.client = client
         self.resources = dict(resources) if resources else None
+        if self.resources:
+            try:
+                _check_resources(client, self.resources)
+            except ValueError:
+                if self._owns_client:
+                    client.close()
+                raise
         self.cpus_per_trial = cpus_per_trial
         threads = sum(client.nthreads().values()) or 1
         self.n_workers = threads
@@ -162,6 +169,23 @@ class DaskExecutor(Executor):
             self._shared.clear()
         if self._owns_client:
             self.client.close()
+
+
+def _check_resources(client: Any, needed: dict[str, float]) -> None:
+    """Tasks that need what no worker has would wait for ever: refuse them at once.
+
+    A cluster without workers yet passes (they may join later).
+    """
+    workers = client.scheduler_info().get("workers", {})
+    if not workers or any(
+            all(info.get("resources", {}).get(name, 0) >= amount
+                for name, amount in needed.items())
+            for info in workers.values()):
+        return
+    wanted = " ".join(f"{name}={amount:g}" for name, amount in needed.items())
+    raise ValueError(
+        f"no worker of the Dask cluster has the resources each task needs ({wanted}); "
+        f"start the workers with `dask worker ADDRESS --resources {wanted}`")
 
 
 def _run_resolved(fn: Callable[..., Any], args: tuple[Any, ...], wrapped: tuple[int, ...],

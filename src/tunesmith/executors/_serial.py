@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tunesmith.executors._base import Executor, Outcome
+from tunesmith.executors._resources import limit_threads
 
 __all__ = ["SerialExecutor"]
 
@@ -17,7 +18,8 @@ class SerialExecutor(Executor):
 
     Tasks run lazily, one per :meth:`collect`, so a caller that submits while
     ``free_slots()`` allows and then collects sees each outcome as soon as it exists,
-    exactly as with a pool.
+    exactly as with a pool. ``cpus_per_trial`` limits each task's BLAS / OpenMP threads
+    (threadpoolctl) while it runs.
 
     >>> with SerialExecutor() as ex:
     ...     ids = [ex.submit(pow, 2, k) for k in range(3)]
@@ -28,7 +30,13 @@ class SerialExecutor(Executor):
     #: Tasks run here: they may hold live objects (a trial, a study) that cannot travel.
     in_process = True
 
-    def __init__(self, *, capacity: int | None = None) -> None:
+    def __init__(self, *, capacity: int | None = None,
+                 cpus_per_trial: int | None = None) -> None:
+        if cpus_per_trial is not None and (isinstance(cpus_per_trial, bool) or not isinstance(
+                cpus_per_trial, int) or cpus_per_trial < 1):
+            raise ValueError(f"cpus_per_trial must be a positive integer or None, got "
+                             f"{cpus_per_trial!r}")
+        self.cpus_per_trial = cpus_per_trial
         self.n_workers = 1
         # One at a time by default: a caller that fills free slots then collects runs
         # strictly task by task, and sees each outcome before it submits the next.
@@ -47,7 +55,7 @@ class SerialExecutor(Executor):
             return []
         task_id, fn, args = self._queue.popleft()
         try:
-            value = fn(*args)
+            value = limit_threads(self.cpus_per_trial, fn, args)
         except Exception as exc:  # a task's failure is data; Ctrl-C is not
             return [Outcome(task_id, error=exc, traceback=traceback.format_exc())]
         return [Outcome(task_id, value)]
