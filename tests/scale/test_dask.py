@@ -116,6 +116,26 @@ def test_shared_data_reaches_each_worker_once_not_each_task(client, tmp_path) ->
     assert 1 <= len(loads) <= 4, loads
 
 
+class _HoldsData:
+    """An objective that holds data, as a study's objective holds its X and y."""
+
+    def __init__(self, data: _CountedLoad) -> None:
+        self.data = data
+
+    def __call__(self, trial: tunesmith.Trial) -> float:
+        return trial.params["x"] + len(self.data.payload) * 0
+
+
+def test_a_study_sends_its_objective_and_data_to_each_worker_once(client, tmp_path) -> None:
+    log = tmp_path / "loads"
+    study = tunesmith.Study(space={"x": list(range(24))}, sampler="grid")
+    study.optimize(_HoldsData(_CountedLoad(str(log))), executor=client)
+    assert sorted(t.value for t in study.trials) == list(range(24))
+    # Pickled with each trial, the data would be loaded at least 24 times.
+    loads = log.read_text().split()
+    assert 1 <= len(loads) <= 4, loads
+
+
 def test_make_executor_follows_the_dask_backend_and_an_explicit_n_jobs_1(client) -> None:
     with joblib.parallel_backend("dask"):
         assert isinstance(make_executor(None), DaskExecutor)

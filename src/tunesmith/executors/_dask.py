@@ -4,13 +4,15 @@ The executor keeps at most one task per worker thread on the cluster and the res
 a local queue: a queued task can be cancelled for sure (it never left this process),
 one on the cluster comes back like any other (Dask cannot say whether it started).
 Shared data is scattered to every worker once; a task that names it gets the
-worker's copy, never a copy pickled with the task.
+worker's copy, never a copy pickled with the task. A callable argument (a study's
+objective, with the data it holds) is scattered once too, the first time a task
+names it, and every later task gets the worker's copy.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,6 +24,7 @@ __all__ = ["DaskExecutor", "dask_client_of"]
 
 T = TypeVar("T")
 
+_CALLABLES_KEPT = 8  # a study has one objective; a few more cost nothing
 _INSTALL = 'the Dask executor needs dask.distributed: pip install "tunesmith[dask]"'
 
 
@@ -63,7 +66,8 @@ class DaskExecutor(Executor):
     left open (the caller owns it). ``resources`` are Dask worker resources each task
     needs (``{"GPU": 1}``: start workers with ``--resources GPU=1``), so the scheduler
     never runs more tasks on a worker than it has of them; ``cpus_per_trial`` limits each
-    task's BLAS / OpenMP threads.
+    task's BLAS / OpenMP threads. A callable argument is sent to the cluster once and
+    reused by later tasks: one changed in place afterwards is not seen there.
 
     >>> DaskExecutor("not an address")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -104,6 +108,9 @@ class DaskExecutor(Executor):
         self._futures: dict[Any, int] = {}  # on the cluster -> task id
         self._next_id = 0
         self._shared: list[Any] = []  # scattered data stays alive while we may use it
+        # Callable arguments scattered, the most recent last: id -> (the object, kept so
+        # that its id is never reused while cached; its future).
+        self._callables: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> int:
         task_id = self._next_id
@@ -116,12 +123,31 @@ class DaskExecutor(Executor):
         while self._queue and len(self._futures) < self.n_workers:
             task_id, fn, args = self._queue.popleft()
             # A scattered future among the arguments becomes the worker's copy of it.
-            sent = tuple(a._future if isinstance(a, _DaskShared) else a for a in args)
+            sent = tuple(self._sent(a) for a in args)
             wrapped = tuple(i for i, a in enumerate(args) if isinstance(a, _DaskShared))
             future = self.client.submit(_run_resolved, fn, sent, wrapped,
                                         self.cpus_per_trial, pure=False,
                                         resources=self.resources)
             self._futures[future] = task_id
+
+    def _sent(self, arg: Any) -> Any:
+        """What travels for one argument: a future for shared data and for a callable
+        (scattered on first use), the argument itself otherwise."""
+        if isinstance(arg, _DaskShared):
+            return arg._future
+        if not callable(arg) or isinstance(arg, type):
+            return arg
+        cached = self._callables.get(id(arg))
+        if cached is None:
+            cached = (arg, self.client.scatter(arg, broadcast=True, hash=False))
+            self._callables[id(arg)] = cached
+            # A caller that makes a new callable per task must not pile them up: the
+            # oldest is let go (Dask keeps it while a submitted task still needs it).
+            while len(self._callables) > _CALLABLES_KEPT:
+                self._callables.popitem(last=False)
+        else:
+            self._callables.move_to_end(id(arg))
+        return cached[1]
 
     def collect(self) -> list[Outcome]:
         self._feed()
@@ -167,6 +193,9 @@ class DaskExecutor(Executor):
         if self._shared:
             self.client.cancel(self._shared)
             self._shared.clear()
+        if self._callables:
+            self.client.cancel([future for _, future in self._callables.values()])
+            self._callables.clear()
         if self._owns_client:
             self.client.close()
 
