@@ -87,6 +87,33 @@ cv = 3
     assert {t.candidate: t.value for t in trials} == expected
 
 
+@pytest.mark.slow
+def test_a_worker_by_name_reads_the_stored_settings_and_finishes_the_study(tmp_path,
+                                                                          capsys) -> None:
+    study = tmp_path / "named.toml"
+    study.write_text(HEAD.replace('"iris"', '"digits"') + """
+[space]
+C = { low = 0.01, high = 100.0, log = true }
+[search]
+strategy = "random"
+n_trials = 40
+cv = 3
+seed = 0
+""")
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+    # `tunesmith run` stops early (--timeout), leaving the rest to a worker that knows
+    # only the study's name: the settings and the data's fingerprint come from storage.
+    assert main(["run", str(study), "--storage", url, "--timeout", "0.5", "-q"]) == 0
+    before = len(_trials(url, "named"))
+    assert 0 < before < 40
+    capsys.readouterr()
+    assert main(["worker", "named", "--storage", url, "--poll", "0.2"]) == 0
+    assert f"this worker ran {40 - before} trials" in capsys.readouterr().err
+    trials = _trials(url, "named")
+    assert [t.number for t in trials] == list(range(40))
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+
+
 def test_a_worker_without_storage_or_on_a_foreign_study_is_one_line(tmp_path, capsys,
                                                                     monkeypatch) -> None:
     monkeypatch.delenv("TUNESMITH_STORAGE", raising=False)
