@@ -188,6 +188,7 @@ _COMMON = dict(deadline=None, derandomize=True, database=None,
                                       HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow  # hypothesis runs the CLI many times
 @settings(max_examples=25, **_COMMON)
 @given(text=study_texts())
 def test_fuzzed_study_files_fail_in_one_line(text: str, capsys, monkeypatch) -> None:

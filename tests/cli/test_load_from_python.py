@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import tunesmith
 
 TPE_STUDY = """\
@@ -23,6 +25,7 @@ seed = 0
 """
 
 
+@pytest.mark.slow  # a full CLI search
 def test_a_cli_study_loaded_from_python_reports_its_best(cli, study_file, tmp_path) -> None:
     path = study_file(TPE_STUDY)
     url = f"sqlite:///{tmp_path / 'runs.db'}"

@@ -26,6 +26,7 @@ racing = true
 """
 
 
+@pytest.mark.slow  # a full CLI search
 def test_racing_in_a_study_file_stops_a_clearly_worse_candidate(cli, study_file) -> None:
     path = study_file(RACED)  # C=1e-5: all but a constant prediction
     result = cli("run", path, "--no-progress", "--format", "json")
@@ -62,6 +63,7 @@ def _stopped_folds(path) -> dict[float, int]:
     return {t.params["C"]: len(t.folds) for t in trials if t.state is TrialState.PRUNED}
 
 
+@pytest.mark.slow  # full CLI searches with racing
 def test_racing_settings_in_a_table_reach_the_race(cli, study_file) -> None:
     # min_folds = 4 of 5: nobody is judged before its 4th fold, so whoever is stopped
     # (the hopeless C=1e-5 at least) stops with exactly 4 folds; the default's
@@ -76,6 +78,7 @@ def test_racing_settings_in_a_table_reach_the_race(cli, study_file) -> None:
     assert _stopped_folds(default)[0.00001] < 4
 
 
+@pytest.mark.slow  # full CLI searches with racing
 def test_a_racing_tolerance_in_the_study_file_stops_what_the_python_api_stops(
         cli, study_file) -> None:
     from sklearn.linear_model import LogisticRegression

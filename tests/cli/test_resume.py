@@ -246,6 +246,7 @@ def test_native_study_survives_kill_and_interrupts(cli, tmp_path: Path) -> None:
     assert resumed["test_score"] == reference["test_score"]
 
 
+@pytest.mark.slow  # a CLI search first
 def test_changed_study_file_is_refused(cli, study_file, iris_grid: str) -> None:
     path = study_file(iris_grid)
     assert cli("run", path, "--quiet").code == 0
@@ -259,6 +260,7 @@ def test_changed_study_file_is_refused(cli, study_file, iris_grid: str) -> None:
     assert cli("run", path, "--quiet").code == 0
 
 
+@pytest.mark.slow  # two CLI searches
 def test_native_study_extends_with_more_trials(cli, study_file, iris_grid: str) -> None:
     text = (iris_grid
             .replace("n_neighbors = [1, 5, 15]", 'n_neighbors = {low = 1, high = 40, type = "int"}')

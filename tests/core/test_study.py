@@ -143,6 +143,7 @@ def test_same_seed_same_sequence_and_other_seed_differs() -> None:
     assert run(7) != run(8)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_same_seed_same_sequence_in_a_fresh_process() -> None:
     code = (
         "import tunesmith as ts\n"

@@ -12,6 +12,9 @@ import pytest
 
 from tunesmith.cli import main
 
+# The dashboard's command end to end (servers, ports): the full run's.
+pytestmark = pytest.mark.slow
+
 
 def test_serves_on_loopback_and_prints_the_address(small_db, serve) -> None:
     url, expected = small_db

@@ -20,6 +20,9 @@ from tunesmith.records import Direction, FrozenTrial, TrialState, best_trial
 from tunesmith.storage import MemoryStorage
 from tunesmith.storage._sql import SQLStorage
 
+# Each test builds a stored study and an app (a few tenths of a second): the full run's.
+pytestmark = pytest.mark.slow
+
 PLOT_KEYS = ["history", "importance", "parallel", "slice", "contour", "folds"]
 
 

@@ -23,6 +23,9 @@ from tunesmith.cli._storage import open_for_inspection
 from tunesmith.dashboard import create_app
 from tunesmith.dashboard._render import plot_text
 
+# Each test builds a stored study and an app (a few tenths of a second): the full run's.
+pytestmark = pytest.mark.slow
+
 KINDS = ["html", "script", "ansi", "markup"]
 PLOT_KEYS = ["history", "importance", "parallel", "slice", "contour", "folds"]
 

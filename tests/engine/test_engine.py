@@ -27,6 +27,7 @@ def _params(study: Study) -> list[dict]:
     return [t.params for t in sorted(study.trials, key=lambda t: t.number)]
 
 
+@pytest.mark.slow  # process pools
 @pytest.mark.parametrize("sampler", ["random", "grid"])
 def test_a_seeded_study_runs_the_same_trials_whatever_n_jobs(sampler: str) -> None:
     space = ({"a": [1, 2, 3, 4], "b": ["x", "y", "z"]} if sampler == "grid"
@@ -81,6 +82,7 @@ def test_n_trials_is_the_studys_budget_counted_in_storage(tmp_path) -> None:
     study.close()
 
 
+@pytest.mark.slow  # two fresh interpreters
 def test_two_processes_running_one_study_stop_at_its_budget_together(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
     Study(space={"x": Float(0.0, 1.0)}, storage=url, name="shared", seed=0).close()

@@ -85,6 +85,7 @@ def test_shutdown_with_work_queued_drops_it(executor: Executor) -> None:
     assert executor.n_pending == 0 and executor.collect() == []
 
 
+@pytest.mark.slow  # kills a worker process
 def test_a_killed_worker_process_is_reported_not_hung() -> None:
     with ProcessExecutor(2) as executor:
         dead = executor.submit(_die)
@@ -106,6 +107,7 @@ def test_serial_tasks_run_in_this_process_and_process_tasks_do_not() -> None:
         assert serial.in_process and not pool.in_process
 
 
+@pytest.mark.slow  # starts process pools
 def test_joblib_and_scikit_learn_still_use_the_shared_pool_after_ours() -> None:
     from sklearn.datasets import make_classification
     from sklearn.model_selection import GridSearchCV

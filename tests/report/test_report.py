@@ -90,6 +90,7 @@ def test_stored_strings_are_escaped(make_complete, tmp_path) -> None:
     assert "<b>bold</b>" not in html
 
 
+@pytest.mark.slow  # renders every plot
 def test_save_png_writes_each_plot(mixed_trials, tmp_path) -> None:
     pytest.importorskip("matplotlib")
     written = Report(mixed_trials, "maximize").save_png(tmp_path / "png")

@@ -69,6 +69,7 @@ def test_report_prints_the_text(stored, capsys, monkeypatch) -> None:
     assert code == 0 and by_name == out
 
 
+@pytest.mark.slow  # renders every plot
 def test_report_writes_html_and_pngs(stored, capsys, tmp_path, monkeypatch) -> None:
     pytest.importorskip("plotly")
     pytest.importorskip("matplotlib")

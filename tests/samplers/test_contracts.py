@@ -142,6 +142,7 @@ def _in_process(sampler: str, seed: int) -> list[dict[str, Any]]:
     return json.loads(json.dumps(namespace["sequence"](sampler, seed)))
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_same_seed_same_sequence_in_a_fresh_process() -> None:
     done = subprocess.run(
         [sys.executable, "-c", _SCRIPT, "11", *SAMPLERS],

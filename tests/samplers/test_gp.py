@@ -40,6 +40,7 @@ def _best(sampler: str, seed: int, n: int, space: Space = BRANIN, objective=bran
 # -- finding optima ------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a search quality check
 def test_gp_finds_branins_minimum_region_better_than_random_on_the_same_seeds() -> None:
     seeds = range(5)
     gp = [_best("gp", s, 30) for s in seeds]
@@ -228,6 +229,7 @@ def _proposals_of(name: str, n: int) -> list[dict]:
 # -- define-by-run ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a search quality check
 @pytest.mark.parametrize("sampler", ["gp", "auto"])
 def test_define_by_run_finds_branins_minimum_region_too(sampler: str) -> None:
     # The study proposes the parameters it has seen on every trial jointly (an inferred

@@ -97,6 +97,7 @@ def test_proposals_after_the_start_up_are_in_bounds_and_not_on_corners(seed: int
     assert (on_bound.mean(axis=1) > 0.5).mean() <= 0.1, on_bound.mean(axis=1)
 
 
+@pytest.mark.slow  # a search quality check, seconds
 def test_finds_the_quadratics_minimum_region_in_60_trials_over_seeds() -> None:
     # A uniform point scores 98 on average (10 * 100 / 12 + |centre|^2); the best of 60
     # random ones 25-40 on these seeds. Proposing on corners (before the trust region),
@@ -133,6 +134,7 @@ def test_define_by_run_proposes_jointly_from_the_second_trial_and_matches_declar
     assert [t.params for t in by_run.trials[1:]] == [t.params for t in declared.trials[1:]]
 
 
+@pytest.mark.slow  # a search quality check, seconds
 @pytest.mark.parametrize("way", ["declared", "define-by-run"])
 def test_both_routes_find_a_6d_bowls_minimum(way: str) -> None:
     bests = []

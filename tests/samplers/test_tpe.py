@@ -32,6 +32,7 @@ def _best(sampler, seed: int, space: Space, n: int = 40, direction: str = "minim
     return study.best_value
 
 
+@pytest.mark.slow  # a search quality check
 def test_beats_random_search_by_a_wide_margin() -> None:
     # 40 trials on a 3-D bowl, 16 seeds. Random search's median best is about 2; TPE's
     # about 0.3. A TPE that ranks trials the wrong way round ends near 7, one that never

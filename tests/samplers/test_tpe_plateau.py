@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import tunesmith
 from tunesmith.samplers import ListSampler, TPESampler
@@ -11,6 +12,7 @@ from tunesmith.samplers._tpe._split import is_plateau, tied_best
 from tunesmith.space import Categorical, Condition, Float, Int, Space
 
 
+@pytest.mark.slow  # a search quality check
 def test_a_plateau_of_ties_does_not_pull_proposals_onto_itself() -> None:
     # Most of the square ties at 0; only the corner x, y > 0.85 (2.25% of it) is
     # better. Tied trials counted as good keep TPE on a plateau it cannot improve on:
@@ -103,6 +105,7 @@ def test_plateau_proposals_on_a_conditional_space_are_valid_and_spread() -> None
     assert len(ks) >= 10 and len(depths) >= 10
 
 
+@pytest.mark.slow  # a search quality check
 def test_a_few_ties_for_the_best_are_all_exploited() -> None:
     # Two hills of ties at 0.97; on the first, one point (k=11, w="a") is better. A few
     # tied trials are a local optimum: with all of them good, TPE searches the hills

@@ -85,6 +85,7 @@ print(json.dumps([os.getpid(), new_owner(), owner_scope(),
 """
 
 
+@pytest.mark.slow  # two fresh interpreters in new namespaces
 def test_owners_in_two_pid_namespaces_differ_though_host_and_pid_are_the_same() -> None:
     problem = _unshare_problem()
     if problem:

@@ -47,6 +47,7 @@ def test_inside_a_pipeline_it_predicts_like_scikit_learns(iris) -> None:
     assert ours[-1].best_params_ == theirs[-1].best_params_
 
 
+@pytest.mark.slow  # nested cross-validation
 def test_nested_cross_validation_gives_scikit_learns_scores(iris) -> None:
     X, y = iris
     outer = KFold(4, shuffle=True, random_state=0)

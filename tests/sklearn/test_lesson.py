@@ -29,7 +29,8 @@ from tunesmith.sklearn import SkippedCandidatesWarning, probe_space
 from tunesmith.space import Categorical, Space
 
 # The lesson's numbers (421 fits, 56 invalid, ...) are those of the pinned scikit-learn.
-pytestmark = pytest.mark.pinned_sklearn
+# The whole lesson end to end takes tens of seconds: the full run's.
+pytestmark = [pytest.mark.pinned_sklearn, pytest.mark.slow]
 
 PENALTIES = ["l1", "l2", "elasticnet", None]
 SOLVERS = ["newton-cg", "lbfgs", "liblinear", "sag", "saga"]

@@ -141,6 +141,7 @@ def test_a_stored_search_resumes_and_grows(tmp_path, iris) -> None:
                                   first.cv_results_["mean_test_score"])
 
 
+@pytest.mark.slow  # a process pool
 def test_parallel_workers_evaluate_distinct_candidates(iris) -> None:
     X, y = iris
     search = TPESearchCV(SVC(), _svc_space(), n_iter=16, cv=3, n_jobs=2, random_state=0,
@@ -158,6 +159,7 @@ def test_bad_n_iter_is_a_clear_error(n_iter, iris) -> None:
         TPESearchCV(SVC(), _svc_space(), n_iter=n_iter).fit(X, y)
 
 
+@pytest.mark.slow  # the lesson's data, cv=5
 def test_lesson_space_no_trial_on_an_invalid_pair(titanic) -> None:
     X, y = titanic
     space = Space({"C": Float(1e-4, 1e4, log=True),

@@ -137,6 +137,7 @@ def test_random_search_with_scipy_distributions(iris: Any, same_results: Same) -
     same_results(ours, theirs)
 
 
+@pytest.mark.slow  # a process pool
 def test_two_processes_give_the_serial_results(iris: Any, same_results: Same) -> None:
     X, y = iris
     ours = ts.GridSearchCV(SVC(), SVC_GRID, n_jobs=2, return_train_score=True).fit(X, y)

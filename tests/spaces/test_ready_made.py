@@ -106,7 +106,11 @@ def test_registry_lists_every_tested_estimator():
     assert sklearn_entries == set(SKLEARN_ESTIMATORS)
 
 
-@pytest.mark.parametrize("name", sorted(SKLEARN_ESTIMATORS))
+# The ensembles and SVR take seconds each: slow (the others keep the fast run covered).
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in {
+    "SVR", "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
+    "ExtraTreesRegressor", "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor"} else n for n in sorted(SKLEARN_ESTIMATORS)])
 def test_every_point_of_a_ready_made_space_fits(name, classification, regression):
     estimator = SKLEARN_ESTIMATORS[name]()
     space = space_for(estimator)

@@ -11,6 +11,7 @@ from scipy import stats as sps
 from tunesmith.stats import bootstrap_intervals
 
 
+@pytest.mark.slow  # many bootstrap replications
 def test_coverage_of_a_known_mean() -> None:
     # 150 samples of 100 rows from N(0.3, 1): the 90% interval of the mean should cover
     # 0.3 about 90% of the time (percentile bootstrap: slightly less at this size).
