@@ -26,7 +26,7 @@ from sklearn.svm import SVC  # noqa: E402
 
 import tunesmith  # noqa: E402
 from tunesmith.executors import DaskExecutor, make_executor  # noqa: E402
-from tunesmith.sklearn import GridSearchCV  # noqa: E402
+from tunesmith.sklearn import GridSearchCV, TPESearchCV  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "_executor_contract", Path(__file__).parent.parent / "engine" / "test_executor_contract.py")
@@ -84,6 +84,37 @@ def test_grid_search_cv_under_the_dask_backend_gives_scikit_learns_scores(client
         assert list(ours.cv_results_[key]) == list(expected[key]), key
     folds = [t for t in stream.data if t["key"].startswith("_run_resolved")]
     assert len(folds) == 6 * 3  # every fold ran on the cluster
+
+
+@pytest.mark.parametrize("by", ["client", "address"])
+def test_drop_ins_take_an_executor_and_give_scikit_learns_scores(client, by: str) -> None:
+    # executor= on the search itself, no joblib backend around it: a Client, or the
+    # scheduler's address (the search opens and closes its own client).
+    X, y = load_iris(return_X_y=True)
+    grid = {"C": [0.1, 1.0, 10.0], "gamma": [0.1, 1.0]}
+    expected = SkGridSearchCV(SVC(), grid, cv=3).fit(X, y).cv_results_
+    executor = client if by == "client" else client.scheduler.address
+    with distributed.get_task_stream(client) as stream:
+        ours = GridSearchCV(SVC(), grid, cv=3, executor=executor).fit(X, y)
+    for key in ("mean_test_score", "split0_test_score", "split2_test_score", "rank_test_score"):
+        assert list(ours.cv_results_[key]) == list(expected[key]), key
+    folds = [t for t in stream.data if t["key"].startswith("_run_resolved")]
+    assert len(folds) == 6 * 3  # every fold ran on the cluster
+    assert client.status == "running"  # a client passed in stays the caller's
+    assert ours.get_params()["executor"] is executor  # a scikit-learn parameter
+
+
+def test_a_model_based_search_runs_its_folds_on_the_executor_too(client) -> None:
+    X, y = load_iris(return_X_y=True)
+    space = {"C": tunesmith.Float(0.01, 100.0, log=True)}
+    serial = TPESearchCV(SVC(), space, n_iter=6, cv=3, random_state=0).fit(X, y)
+    with distributed.get_task_stream(client) as stream:
+        ours = TPESearchCV(SVC(), space, n_iter=6, cv=3, random_state=0,
+                           executor=client).fit(X, y)
+    assert list(ours.cv_results_["params"]) == list(serial.cv_results_["params"])
+    assert list(ours.cv_results_["mean_test_score"]) == \
+        list(serial.cv_results_["mean_test_score"])
+    assert len([t for t in stream.data if t["key"].startswith("_run_resolved")]) == 6 * 3
 
 
 class _CountedLoad:

@@ -180,6 +180,7 @@ class GridSearchCV(BaseSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
         racing: bool | Racing = False,
     ) -> None:
         self.racing = racing
@@ -197,6 +198,7 @@ class GridSearchCV(BaseSearchCV):
             study_name=study_name,
             show_progress=show_progress,
             skip_invalid=skip_invalid,
+            executor=executor,
         )
         self.param_grid = param_grid
 

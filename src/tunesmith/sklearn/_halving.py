@@ -102,11 +102,13 @@ class BaseSuccessiveHalving(BaseSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
     ) -> None:
         super().__init__(
             estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
             error_score=error_score, return_train_score=return_train_score, storage=storage,
             study_name=study_name, show_progress=show_progress, skip_invalid=skip_invalid,
+            executor=executor,
         )
         self.random_state = random_state
         self.max_resources = max_resources

@@ -88,6 +88,7 @@ class HalvingGridSearchCV(BaseSuccessiveHalving):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
     ) -> None:
         super().__init__(
             estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
@@ -96,6 +97,7 @@ class HalvingGridSearchCV(BaseSuccessiveHalving):
             min_resources=min_resources, resource=resource, factor=factor,
             aggressive_elimination=aggressive_elimination, storage=storage,
             study_name=study_name, show_progress=show_progress, skip_invalid=skip_invalid,
+            executor=executor,
         )
         self.param_grid = param_grid
 
@@ -155,6 +157,7 @@ class HalvingRandomSearchCV(BaseSuccessiveHalving):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
     ) -> None:
         super().__init__(
             estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
@@ -163,6 +166,7 @@ class HalvingRandomSearchCV(BaseSuccessiveHalving):
             min_resources=min_resources, resource=resource, factor=factor,
             aggressive_elimination=aggressive_elimination, storage=storage,
             study_name=study_name, show_progress=show_progress, skip_invalid=skip_invalid,
+            executor=executor,
         )
         self.param_distributions = param_distributions
         self.n_candidates = n_candidates

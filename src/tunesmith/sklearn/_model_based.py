@@ -64,6 +64,7 @@ class _ModelBasedSearchCV(BaseSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
         racing: bool | Racing = False,
         pruner: Pruner | str | None = None,
     ) -> None:
@@ -77,6 +78,7 @@ class _ModelBasedSearchCV(BaseSearchCV):
             pre_dispatch=pre_dispatch, error_score=error_score,
             return_train_score=return_train_score, storage=storage, study_name=study_name,
             show_progress=show_progress, skip_invalid=skip_invalid,
+            executor=executor,
         )
 
     def _make_sampler(self, seed: int | None) -> Sampler:
@@ -163,7 +165,8 @@ class _ModelBasedSearchCV(BaseSearchCV):
         else:
             value_metric = job.metric_names[0] if job.metric_names else None
         capacity = pre_dispatch_count(self.pre_dispatch, self.n_jobs)
-        with make_executor(self.n_jobs, capacity=capacity) as executor, \
+        with make_executor(self.n_jobs, capacity=capacity, executor=self.executor
+                           ) as executor, \
                 Progress(remaining * job.n_splits, description=type(self).__name__,
                          enabled=self.show_progress) as progress:
             run_candidates(study, None, splits, job, executor, skip_reasons={},
@@ -225,6 +228,7 @@ class TPESearchCV(_ModelBasedSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
         n_startup_trials: int = 10,
         racing: bool | Racing = False,
         pruner: Pruner | str | None = None,
@@ -235,6 +239,7 @@ class TPESearchCV(_ModelBasedSearchCV):
             cv=cv, verbose=verbose, pre_dispatch=pre_dispatch, random_state=random_state,
             error_score=error_score, return_train_score=return_train_score, storage=storage,
             study_name=study_name, show_progress=show_progress, skip_invalid=skip_invalid,
+            executor=executor,
             racing=racing, pruner=pruner,
         )
 

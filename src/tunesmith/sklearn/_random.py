@@ -69,6 +69,7 @@ class RandomizedSearchCV(BaseSearchCV):
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
         racing: bool | Racing = False,
     ) -> None:
         self.racing = racing
@@ -89,6 +90,7 @@ class RandomizedSearchCV(BaseSearchCV):
             study_name=study_name,
             show_progress=show_progress,
             skip_invalid=skip_invalid,
+            executor=executor,
         )
 
     def _candidates(self) -> list[dict[str, Any]]:

@@ -111,6 +111,9 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
       scikit-learn gives failed candidates (``error_score``, rank last, zero times)
       and ``cv_results_["skip_reason"]`` (present only when a candidate was skipped)
       says why. Never with ``error_score="raise"``.
+    * ``executor``: where the fold fits run: a ``distributed.Client`` or a Dask
+      scheduler's address (``"tcp://..."``), the data sent to each worker once; None
+      follows ``n_jobs`` and the joblib backend (``parallel_backend("dask")`` included).
     """
 
     @abc.abstractmethod
@@ -130,6 +133,7 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
         study_name: str | None = None,
         show_progress: bool | None = None,
         skip_invalid: bool = True,
+        executor: Any = None,
     ) -> None:
         self.estimator = estimator
         self.scoring = scoring
@@ -144,6 +148,7 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
         self.study_name = study_name
         self.show_progress = show_progress
         self.skip_invalid = skip_invalid
+        self.executor = executor
 
     #: Racing over folds (see :mod:`tunesmith.sklearn._racing`): the searches that offer
     #: it take ``racing=`` in their ``__init__``; off for every other search.
@@ -312,7 +317,8 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
             value_metric: str | None = refit_metric
         else:
             value_metric = job.metric_names[0] if job.metric_names else None
-        with make_executor(self.n_jobs, capacity=pre_dispatch_count(self.pre_dispatch, self.n_jobs)
+        with make_executor(self.n_jobs, executor=self.executor,
+                           capacity=pre_dispatch_count(self.pre_dispatch, self.n_jobs)
                            ) as executor, \
                 Progress(n_fit * job.n_splits, description=type(self).__name__,
                          enabled=self.show_progress) as progress:
