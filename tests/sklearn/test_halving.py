@@ -252,7 +252,7 @@ def test_the_parameters_are_scikit_learns_with_its_defaults_plus_the_extras(kind
     ours = OURS[kind](SVC(), {"C": [1]}).get_params(deep=False)
     theirs = THEIRS[kind](SVC(), {"C": [1]}).get_params(deep=False)
     assert set(ours) - set(theirs) == {"storage", "study_name", "show_progress",
-                                       "skip_invalid"}
+                                       "skip_invalid", "executor"}
     assert set(theirs) <= set(ours)
     assert {k: repr(v) for k, v in theirs.items()} == {k: repr(ours[k]) for k in theirs}
     assert clone(OURS[kind](SVC(), {"C": [1]}, factor=2)).factor == 2
