@@ -207,35 +207,59 @@ def test_bad_settings_are_clear_errors(kwargs: dict, message: str) -> None:
         TPESampler(**kwargs)
 
 
-def test_branch_parameters_are_modelled_on_the_trials_of_their_branch() -> None:
-    # Every knn trial beats every tree trial, so the root's good group is all knn; yet
-    # within the tree branch, depth 7 is best, and l(x) must know it.
+def _told(space: Space, points: list[dict], losses: list[float]) -> tunesmith.Study:
+    study = tunesmith.Study(space=space, sampler=ListSampler(points))
+    for loss in losses:
+        study.tell(study.ask(), loss)
+    return study
+
+
+def test_each_branch_is_modelled_on_its_trials_split_as_the_study_is() -> None:
+    # The good group (the best 5 of 44) is tree trials with depth 6-8, so l(x) of the
+    # tree branch must sit near 7; no knn trial is good, so knn's l(x) is the prior alone.
     space = Space({"model": Categorical(["knn", "tree"]), "depth": Int(1, 12), "k": Int(1, 30)},
                   conditions=[Condition("depth", "model", ["tree"]),
                               Condition("k", "model", ["knn"])])
     points = [{"model": "knn", "k": 1 + i} for i in range(20)]
     points += [{"model": "tree", "depth": 1 + i % 12} for i in range(24)]
-    study = tunesmith.Study(space=space, sampler=ListSampler(points))
-    for i, p in enumerate(points):
-        trial = study.ask()
-        # i / 1000 keeps the values distinct, as a real score would be.
-        loss = p["k"] / 100 if p["model"] == "knn" else 1 + (p["depth"] - 7) ** 2 + i / 1000
-        study.tell(trial, loss)
+    # i / 1000 keeps the values distinct, as a real score would be.
+    losses = [0.5 + p["k"] / 100 if p["model"] == "knn" else (p["depth"] - 7) ** 2 / 100 + i / 1000
+              for i, p in enumerate(points)]
+    study = _told(space, points, losses)
     state = EncodedHistory(space)
     view = state.view(study.trials, {}, len(points))
-    ok = view.kind == 0
-    good = np.zeros(len(view), dtype=bool)
-    good[ok] = split_good(view.loss[ok], n_good(int(ok.sum()), 0.1, 25))
+    good = split_good(view.loss, n_good(len(view), 0.1, 25))
     l_density, g_density = tree_densities(
-        state, view, 0, good, ~good, sign=1.0, gamma=0.1, max_good=25, bandwidth=Bandwidth(),
-        prior_weight=1.0, bad_cap=200)
+        state, view, 0, good, ~good, bandwidth=Bandwidth(), prior_weight=1.0, bad_cap=200)
     encoding = state.encodings[0]
     drawn = encoding.decode(l_density.sample(np.random.default_rng(0), 2000))
     depths = np.array([p["depth"] for p in drawn])
-    # Within one step of 7: about 37% of draws; uniform draws (no branch model): 25%.
-    assert np.mean(np.abs(depths - 7) <= 1) > 0.32
-    assert np.mean([p["model"] == "knn" for p in drawn]) > 0.6
-    # The branch's own ranking, not the root's, decides among tree points.
+    # Within one step of 7: about half the draws (kernels on the five good trials, and
+    # the prior's share); uniform draws (no branch model): 25%.
+    assert np.mean(np.abs(depths - 7) <= 1) > 0.4
+    assert np.mean([p["model"] == "tree" for p in drawn]) > 0.6
     tree = encoding.encode([{"model": "tree", "depth": 7}, {"model": "tree", "depth": 1}])
     near, far = l_density.log_pdf(tree) - g_density.log_pdf(tree)
     assert near > far
+    knn_branch = next(b for b in l_density.branches if encoding.num_names[b.num[0]] == "k")
+    assert knn_branch.joint.n == 0
+
+
+def test_the_better_branch_wins_however_many_parameters_the_other_has() -> None:
+    # "Choose the model family": a one-parameter branch "a" holds 3 of the 4 best trials,
+    # a two-parameter branch "b" has five times as many trials. A joint ratio over whole
+    # points sent every proposal to "b" (its 2-D ratio, fitted on its own best trials,
+    # peaks higher); the choice of branch is made on "model" alone now.
+    space = Space({"model": Categorical(["a", "b"]), "x": Float(0.0, 1.0),
+                   "y": Float(0.0, 1.0), "z": Float(0.0, 1.0)},
+                  conditions=[Condition("x", "model", ["a"]), Condition("y", "model", ["b"]),
+                              Condition("z", "model", ["b"])])
+    rng = np.random.default_rng(0)
+    points = [{"model": "a", "x": float(u)} for u in rng.random(6)]
+    points += [{"model": "b", "y": float(u), "z": float(v)} for u, v in rng.random((30, 2))]
+    losses = [0.10 + 0.01 * i for i in range(3)] + [0.40 + 0.01 * i for i in range(3)]
+    losses += [0.12] + [0.20 + 0.01 * i for i in range(29)]
+    study = _told(space, points, losses)
+    sampler = TPESampler(seed=0)
+    models = [sampler.propose(space, study.trials, number)["model"] for number in range(36, 56)]
+    assert models.count("a") >= 15

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from tunesmith.exceptions import SearchExhausted
+from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._history import EncodedHistory, View
 
-__all__ = ["Seen"]
+__all__ = ["Seen", "first_usable"]
 
 #: Random draws tried for an unseen point before listing what is left.
 _UNSEEN_TRIES = 256
@@ -65,3 +66,26 @@ class Seen:
                 "the TPE search is complete"
             )
         return dict(grid[left[int(rng.integers(len(left)))]])
+
+
+def first_usable(state: EncodedHistory, sub: int, cands: Rows, score: np.ndarray,
+                 seen: Seen | None) -> dict[str, Any] | None:
+    """The best-scoring candidate of subspace ``sub`` that is valid and, when ``seen`` is
+    given, untried; None when every one is ruled out (or scores -inf).
+
+    >>> import tunesmith
+    >>> space = tunesmith.Space({"k": tunesmith.Categorical(["a", "b", "c"])})
+    >>> state = EncodedHistory(space)
+    >>> cands = state.encodings[0].encode([{"k": "a"}, {"k": "b"}, {"k": "c"}])
+    >>> first_usable(state, 0, cands, np.array([0.5, 2.0, 1.0]), None)
+    {'k': 'b'}
+    >>> print(first_usable(state, 0, cands, np.array([-np.inf] * 3), None))
+    None
+    """
+    for i in np.argsort(-score, kind="stable"):
+        if score[i] == -np.inf:
+            break
+        point = state.encodings[sub].decode(cands.take(np.array([i])))[0]
+        if state.spaces[sub].is_valid(point) and (seen is None or point not in seen):
+            return point
+    return None

@@ -12,8 +12,10 @@ One ask:
    large share of the study (a plateau), the ratio has nothing to learn from, and
    TPE explores near the best instead (``_plateau``).
 4. Draw ``n_candidates`` points from ``l`` and keep the one with the largest
-   ``log l(x) - log g(x)``, plus ``log P(feasible | x)`` when some trials failed
-   (the idea of c-TPE, Watanabe & Hutter 2023): kernel densities of ok and failed
+   ``log l(x) - log g(x)`` (on a tree-structured space, first the branch on its
+   selectors' ratio, then the rest given it: ``_branches``), plus
+   ``log P(feasible | x)`` when some trials failed (the idea of c-TPE, Watanabe &
+   Hutter 2023): kernel densities of ok and failed
    trials, and counts of failing categorical combinations (``_feasibility``). A
    combination that failed and never succeeded is not proposed again.
 5. Return the best candidate that is valid (conditions, forbidden combinations) and,
@@ -39,12 +41,12 @@ import numpy as np
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
-from tunesmith.samplers._tpe._branches import Memo, TreeDensity, thin, tree_densities
+from tunesmith.samplers._tpe._branches import Memo, TreeDensity, completions, thin, tree_densities
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._plateau import plateau_candidates
-from tunesmith.samplers._tpe._seen import Seen
+from tunesmith.samplers._tpe._seen import Seen, first_usable
 from tunesmith.samplers._tpe._split import good_with_pruned, is_plateau, n_good, tied_best
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
@@ -271,7 +273,11 @@ class TPESampler(Sampler):
                 enc = state.encodings[sub]
                 raw = l_pe.sample(rng, int((drawn == sub).sum()))
                 cands = enc.apply_conditions(Rows(enc.snap(raw.num), raw.cat))
-                score = l_pe.log_pdf(cands) - g_pe.log_pdf(cands)
+                if isinstance(l_pe, TreeDensity) and isinstance(g_pe, TreeDensity):
+                    # A tree: first which branch, on the selectors (_branches).
+                    score = l_pe.selector_log_pdf(cands) - g_pe.selector_log_pdf(cands)
+                else:
+                    score = l_pe.log_pdf(cands) - g_pe.log_pdf(cands)
                 score += math.log(p_good[sub]) - math.log(p_bad[sub])
                 if check_failures:
                     if sub not in evidence:
@@ -281,9 +287,25 @@ class TPESampler(Sampler):
                 scored.extend((float(s), sub, cands, i) for i, s in enumerate(score))
             # Best first; the stable sort keeps equal scores in draw order (reproducible).
             scored.sort(key=lambda item: -item[0])
+            chosen: set[tuple[int, bytes]] = set()
             for value, sub, cands, i in scored:
                 if value == -np.inf:
                     break
+                l_pe, g_pe = densities[sub]
+                if isinstance(l_pe, TreeDensity) and isinstance(g_pe, TreeDensity):
+                    # Then the rest given those selectors (each set of them once).
+                    key = (sub, l_pe.selector_key(cands, i))
+                    if key in chosen:
+                        continue
+                    chosen.add(key)
+                    rows, score = completions(l_pe, g_pe, state.encodings[sub], cands, i)
+                    if check_failures:
+                        score = self._with_feasibility(state, view, sub, rows, score,
+                                                       evidence[sub])
+                    found = first_usable(state, sub, rows, score, seen)
+                    if found is not None:
+                        return found
+                    continue
                 point = state.encodings[sub].decode(cands.take(np.array([i])))[0]
                 if not state.spaces[sub].is_valid(point):
                     continue
@@ -309,14 +331,7 @@ class TPESampler(Sampler):
         if check_failures:
             score = self._with_feasibility(state, view, 0, cands, score,
                                            self._evidence(state, view, 0))
-        for i in np.argsort(-score, kind="stable"):
-            if score[i] == -np.inf:
-                break
-            point = state.encodings[0].decode(cands.take(np.array([i])))[0]
-            if state.spaces[0].is_valid(point) and (
-                    seen is None or point not in seen):
-                return point
-        return None
+        return first_usable(state, 0, cands, score, seen)
 
     def _fallback_point(
         self, space: AnySpace, state: EncodedHistory, view: View,
@@ -337,8 +352,7 @@ class TPESampler(Sampler):
         """``l(x)`` and ``g(x)`` of subspace ``sub`` (``g`` over at most ``_MAX_BAD_ROWS``)."""
         if state.encodings[sub].branches:
             return tree_densities(
-                state, view, sub, good, bad, sign=_direction_sign(self), gamma=self.gamma,
-                max_good=self.max_good, bandwidth=self._bandwidth,
+                state, view, sub, good, bad, bandwidth=self._bandwidth,
                 prior_weight=self.prior_weight, bad_cap=_MAX_BAD_ROWS, memo=self._memo)
         in_sub = view.sub == sub
         l_pe = self._estimator(state, sub, view.row[good & in_sub])
