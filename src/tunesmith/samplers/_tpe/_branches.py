@@ -138,8 +138,13 @@ class TreeDensity:
 
     def selector_log_pdf(self, x: Rows) -> np.ndarray:
         """The log marginal density of each row's selectors."""
-        root = Rows(x.num[:, self.root_num], x.cat[:, self.root_cat])
-        return self.root.log_pdf_split(root, self.sel_num, self.sel_cat)[1]
+        cols_num, cols_cat = self.root_num[self.sel_num], self.root_cat[self.sel_cat]
+        keys = np.concatenate([x.num[:, cols_num], x.cat[:, cols_cat]], axis=1)
+        # Selectors are mostly categorical: a few distinct values among many rows.
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        root = Rows(x.num[first][:, self.root_num], x.cat[first][:, self.root_cat])
+        marginal = self.root.log_pdf_split(root, self.sel_num, self.sel_cat)[1]
+        return marginal[inverse.reshape(-1)]
 
     def given_selectors_log_pdf(self, x: Rows) -> np.ndarray:
         """The log density of each row's other parameters given its selectors."""

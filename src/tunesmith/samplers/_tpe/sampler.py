@@ -273,9 +273,11 @@ class TPESampler(Sampler):
                 enc = state.encodings[sub]
                 raw = l_pe.sample(rng, int((drawn == sub).sum()))
                 cands = enc.apply_conditions(Rows(enc.snap(raw.num), raw.cat))
+                tree = False
                 if isinstance(l_pe, TreeDensity) and isinstance(g_pe, TreeDensity):
-                    # A tree: first which branch, on the selectors (_branches).
-                    score = l_pe.selector_log_pdf(cands) - g_pe.selector_log_pdf(cands)
+                    # A tree: first which branch, on the selectors (_branches); the
+                    # kernel estimate of feasibility waits for the whole point.
+                    score, tree = l_pe.selector_log_pdf(cands) - g_pe.selector_log_pdf(cands), True
                 else:
                     score = l_pe.log_pdf(cands) - g_pe.log_pdf(cands)
                 score += math.log(p_good[sub]) - math.log(p_bad[sub])
@@ -283,7 +285,7 @@ class TPESampler(Sampler):
                     if sub not in evidence:
                         evidence[sub] = self._evidence(state, view, sub)
                     score = self._with_feasibility(state, view, sub, cands, score,
-                                                   evidence[sub])
+                                                   evidence[sub], with_kernel=not tree)
                 scored.extend((float(s), sub, cands, i) for i, s in enumerate(score))
             # Best first; the stable sort keeps equal scores in draw order (reproducible).
             scored.sort(key=lambda item: -item[0])
@@ -376,18 +378,19 @@ class TPESampler(Sampler):
         )
 
     def _with_feasibility(self, state: EncodedHistory, view: View, sub: int, cands: Rows,
-                          score: np.ndarray, evidence: FailureEvidence) -> np.ndarray:
+                          score: np.ndarray, evidence: FailureEvidence,
+                          with_kernel: bool = True) -> np.ndarray:
         """``score`` plus ``log P(feasible)``; -inf for combinations known to fail.
 
         The categorical evidence is cheap and scores every candidate; the kernel
-        estimate only the ``_FEASIBILITY_TOP`` best of them. It can only lower a
-        score, so the others are lowered by the most it lowered any of those: no
-        candidate gets ahead by not having been checked.
+        estimate (unless ``with_kernel`` is False) only the ``_FEASIBILITY_TOP`` best of
+        them. It can only lower a score, so the others are lowered by the most it
+        lowered any of those: no candidate gets ahead by not having been checked.
         """
         score = score + evidence.log_feasible(cands.cat)
         score[evidence.known_to_fail(cands.cat)] = -np.inf
         finite = np.flatnonzero(np.isfinite(score))
-        if not len(finite):
+        if not len(finite) or not with_kernel:
             return score
         top = finite[np.argsort(-score[finite], kind="stable")[:_FEASIBILITY_TOP]]
         kernel = self._log_kernel_feasible(state, view, sub, cands.take(top))
