@@ -164,8 +164,8 @@ def test_marginal_likelihood_gradient_matches_finite_differences() -> None:
     y = (y - y.mean()) / y.std()
     sq = _sq_diffs(num, cat, num, cat)
     theta = rng.normal(size=5) * 0.5
-    _, grad = _neg_log_posterior(theta, sq, y, 1.5)
-    numeric = approx_fprime(theta, lambda t: _neg_log_posterior(t, sq, y, 1.5)[0], 1e-6)
+    _, grad = _neg_log_posterior(theta, sq, y)
+    numeric = approx_fprime(theta, lambda t: _neg_log_posterior(t, sq, y)[0], 1e-6)
     assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-4)
 
 
@@ -177,6 +177,21 @@ def test_the_model_interpolates_a_smooth_function() -> None:
     mean, var = gp.predict(np.array([[0.37]]), np.zeros((1, 0), dtype=np.int64))
     assert mean[0] * y.std() + y.mean() == pytest.approx(math.cos(5 * 0.37), abs=0.05)
     assert var[0] < 0.05
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_few_trials_in_ten_dimensions_leave_no_parameter_near_linear(seed: int) -> None:
+    # 15 trials of a function that varies equally along all 10 coordinates (each is a
+    # cos(4x): about two thirds of a period over the range). A lengthscale prior whose
+    # median grows with sqrt(d) (13 ranges here) left 3-5 coordinates at 13-27 ranges,
+    # i.e. the model nearly linear in them; with median 1, none above 5.
+    rng = np.random.default_rng(seed)
+    x = rng.random((15, 10))
+    y = np.cos(4 * x).sum(axis=1)
+    gp = fit_gp(x, np.zeros((15, 0), dtype=np.int64), (y - y.mean()) / y.std(),
+                np.random.default_rng(seed))
+    lengthscales = np.exp(gp.theta[:10])
+    assert lengthscales.max() < 5.0, lengthscales
 
 
 def test_yeo_johnson_keeps_the_order_and_pulls_in_a_long_tail() -> None:
