@@ -183,7 +183,7 @@ def test_the_model_interpolates_a_smooth_function() -> None:
 def test_few_trials_in_ten_dimensions_leave_no_parameter_near_linear(seed: int) -> None:
     # 15 trials of a function that varies equally along all 10 coordinates (each is a
     # cos(4x): about two thirds of a period over the range). A lengthscale prior whose
-    # median grows with sqrt(d) (13 ranges here) left 3-5 coordinates at 13-27 ranges,
+    # median grows with sqrt(d) (13 ranges here) left 3-4 coordinates at 13-27 ranges,
     # i.e. the model nearly linear in them; with median 1, none above 5.
     rng = np.random.default_rng(seed)
     x = rng.random((15, 10))

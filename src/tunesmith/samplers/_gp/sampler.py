@@ -87,7 +87,9 @@ class GPSampler(Sampler):
     seed : same seed and same history, same proposals (in any process, also after
         pickling the sampler).
     n_startup_trials : finished trials from a Sobol design before the model takes over.
-    n_local : starting points of the local search of the acquisition.
+    n_local : starting points of the local search of the acquisition (the best of the
+        random points and moves around the best trials; log EI has many local maxima,
+        and 10 rather than 5 found more on 10-D Hartmann after 20 trials).
 
     >>> import tunesmith
     >>> space = {"x": tunesmith.Float(-5.0, 5.0), "y": tunesmith.Float(-5.0, 5.0)}
@@ -101,7 +103,7 @@ class GPSampler(Sampler):
     uses_history = True
 
     def __init__(self, seed: int | None = None, *, n_startup_trials: int = 10,
-                 n_local: int = 5) -> None:
+                 n_local: int = 10) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed must be an integer or None, got {seed!r}")
         for name, value, low in (("n_startup_trials", n_startup_trials, 1),
