@@ -12,7 +12,7 @@ density.
 
 Which branch to take is decided first, on the marginal ratio of the *selectors* (the
 root's parameters that conditions depend on, e.g. ``model``), then the rest given it
-(:meth:`TreeDensity.selector_log_pdf`, :meth:`TreeDensity.given_selectors_log_pdf`), as
+(:meth:`TreeDensity.selector_log_pdf`, then :func:`completions`), as
 Bergstra's TPE decides each node on its own ratio. A joint ratio over whole points would
 compare densities of different dimension and detail across branches: a branch with
 more parameters, or more trials, has a more peaked ratio, and won the choice whatever
@@ -104,7 +104,7 @@ class TreeDensity:
     (Bergstra et al. 2011, with joint kernels). The root's density factors into the
     selectors' marginal (``selectors``: positions among the root's columns of the
     parameters that conditions depend on) and the rest given them, so a sampler can
-    choose the branch on the selectors alone.
+    choose the branch on the selectors alone (:meth:`selector_log_pdf`).
     """
 
     def __init__(self, root: ParzenEstimator, branches: list[Branch],
@@ -141,16 +141,12 @@ class TreeDensity:
         cols_num, cols_cat = self.root_num[self.sel_num], self.root_cat[self.sel_cat]
         keys = np.concatenate([x.num[:, cols_num], x.cat[:, cols_cat]], axis=1)
         # Selectors are mostly categorical: a few distinct values among many rows.
-        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        seen: dict[bytes, int] = {}
+        inverse = np.array([seen.setdefault(key.tobytes(), len(seen)) for key in keys],
+                           dtype=np.int64)
+        first = np.unique(inverse, return_index=True)[1]
         root = Rows(x.num[first][:, self.root_num], x.cat[first][:, self.root_cat])
-        marginal = self.root.log_pdf_split(root, self.sel_num, self.sel_cat)[1]
-        return marginal[inverse.reshape(-1)]
-
-    def given_selectors_log_pdf(self, x: Rows) -> np.ndarray:
-        """The log density of each row's other parameters given its selectors."""
-        root = Rows(x.num[:, self.root_num], x.cat[:, self.root_cat])
-        joint, selectors, _ = self.root.log_pdf_split(root, self.sel_num, self.sel_cat)
-        return joint - selectors + self._branches_log_pdf(x)
+        return self.root.log_pdf_split(root, self.sel_num, self.sel_cat)[1][inverse]
 
     def with_selectors_of(self, x: Rows, i: int) -> Rows:
         """Every row of ``x`` with row ``i``'s selectors (conditions not yet applied)."""
@@ -202,7 +198,8 @@ class Branch:
 def completions(l_pe: TreeDensity, g_pe: TreeDensity, enc: Encoding, cands: Rows, i: int
                 ) -> tuple[Rows, np.ndarray]:
     """Candidate ``i``'s selectors with the other parameters of every candidate, and their
-    ``log l - log g`` given those selectors: the second stage of a tree's choice.
+    ``log l - log g``: the second stage of a tree's choice. (That is the ratio of the
+    rest given the selectors plus the selectors' own ratio, the same for every row.)
 
     >>> from tunesmith.space import Categorical, Condition, Float, Space
     >>> space = Space({"m": Categorical(["a", "b"]), "x": Float(0.0, 1.0)},
@@ -220,7 +217,7 @@ def completions(l_pe: TreeDensity, g_pe: TreeDensity, enc: Encoding, cands: Rows
     ([0.3, 0.7], [0.0, 0.0])
     """
     rows = enc.apply_conditions(l_pe.with_selectors_of(cands, i))
-    return rows, l_pe.given_selectors_log_pdf(rows) - g_pe.given_selectors_log_pdf(rows)
+    return rows, l_pe.log_pdf(rows) - g_pe.log_pdf(rows)
 
 
 def tree_densities(
