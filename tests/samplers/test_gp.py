@@ -13,6 +13,7 @@ from scipy.stats import norm
 
 import tunesmith
 from tunesmith.samplers import AutoSampler, GPSampler, TPESampler, make_sampler
+from tunesmith.samplers._auto import MAX_GP_PARAMS
 from tunesmith.samplers._gp._acquisition import log_ei
 from tunesmith.samplers._gp._model import _neg_log_posterior, _sq_diffs, fit_gp
 from tunesmith.samplers._gp.sampler import refit_size, yeo_johnson
@@ -212,7 +213,9 @@ def test_auto_uses_the_gp_on_a_small_numeric_space_and_tpe_on_a_tree() -> None:
     tree = Space({"k": Categorical(["a", "b"]), "x": Float(0.0, 1.0)},
                  conditions=[Condition("x", "k", ["a"])])
     assert isinstance(auto.choose(tree, 10), TPESampler)
-    wide = Space({f"x{i}": Float(0.0, 1.0) for i in range(10)})
+    wide = Space({f"x{i}": Float(0.0, 1.0) for i in range(MAX_GP_PARAMS + 1)})
+    widest = Space({f"x{i}": Float(0.0, 1.0) for i in range(MAX_GP_PARAMS)})
+    assert isinstance(auto.choose(widest, 10), GPSampler)
     assert isinstance(auto.choose(wide, 10), TPESampler)
     discrete = Space({"a": Int(1, 9), "b": Int(1, 9), "x": Float(0.0, 1.0)})
     assert isinstance(auto.choose(discrete, 10), TPESampler)
