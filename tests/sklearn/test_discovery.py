@@ -122,6 +122,16 @@ def test_lesson_probe_cost_is_small(lesson_report):
 
 
 @lesson_numbers
+class CountingLogisticRegression(LogisticRegression):
+    """Records the rows of every fit in ``rows`` (each test sets a fresh list)."""
+
+    rows: list[int] = []
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).rows.append(len(X))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
 def test_lesson_discovery_fits_the_full_table_once_per_invalid_pair(titanic):
     """Of discovery's fits, only one per invalid penalty x solver pair sees every row.
 
@@ -129,12 +139,7 @@ def test_lesson_discovery_fits_the_full_table_once_per_invalid_pair(titanic):
     the 8 pairs explain all 56 candidates.
     """
     X, y = titanic
-    rows: list[int] = []
-
-    class CountingLogisticRegression(LogisticRegression):
-        def fit(self, X, y, sample_weight=None):
-            rows.append(len(X))
-            return super().fit(X, y, sample_weight=sample_weight)
+    rows = CountingLogisticRegression.rows = []
 
     report = find_invalid_candidates(CountingLogisticRegression(),
                                      list(ParameterGrid(LESSON_GRID)), X, y)
@@ -154,12 +159,7 @@ def test_lesson_grid_fits_the_full_table_once_per_invalid_cause(titanic):
     from tunesmith.sklearn import GridSearchCV as OurGridSearchCV
 
     X, y = titanic
-    rows: list[int] = []
-
-    class CountingLogisticRegression(LogisticRegression):
-        def fit(self, X, y, sample_weight=None):
-            rows.append(len(X))
-            return super().fit(X, y, sample_weight=sample_weight)
+    rows = CountingLogisticRegression.rows = []
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
