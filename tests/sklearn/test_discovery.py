@@ -121,7 +121,6 @@ def test_lesson_probe_cost_is_small(lesson_report):
     assert lesson_report.n_probe_fits == 20 + 8 + 8 * 2 + 8 * 6
 
 
-@lesson_numbers
 class CountingLogisticRegression(LogisticRegression):
     """Records the rows of every fit in ``rows`` (each test sets a fresh list)."""
 
@@ -132,6 +131,7 @@ class CountingLogisticRegression(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
+@lesson_numbers
 def test_lesson_discovery_fits_the_full_table_once_per_invalid_pair(titanic):
     """Of discovery's fits, only one per invalid penalty x solver pair sees every row.
 
