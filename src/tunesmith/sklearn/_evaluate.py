@@ -12,6 +12,7 @@ process pool can run it; what all folds share travels once as a :class:`FoldJob`
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import numbers
 import time
 import traceback
@@ -28,7 +29,7 @@ from sklearn.utils.validation import _check_method_params
 
 from tunesmith.executors import Shared
 
-__all__ = ["FoldJob", "FoldResult", "evaluate_fold", "skipped_fold"]
+__all__ = ["FoldJob", "FoldResult", "evaluate_fold", "predictions_digest", "skipped_fold"]
 
 Scores = float | dict[str, float]
 
@@ -52,6 +53,9 @@ class FoldJob:
     verbose: int = 0
     n_splits: int = 0
     n_candidates: int = 0
+    #: Also return a digest of the fitted model's predictions on the test rows
+    #: (racing: two candidates with the same digests are the same model there).
+    fingerprint: bool = False
 
 
 class FoldResult(NamedTuple):
@@ -67,6 +71,9 @@ class FoldResult(NamedTuple):
     skipped: bool = False
     #: The formatted traceback of a failed test scoring (the fit succeeded), or None.
     score_error: str | None = None
+    #: A digest of the fitted model's predictions on the test rows (``FoldJob.fingerprint``),
+    #: None when not asked for, when the fit failed or when it has nothing to predict with.
+    fingerprint: str | None = None
 
 
 def evaluate_fold(
@@ -152,8 +159,71 @@ def evaluate_fold(
     if verbose > 1:
         _print_end(progress, params_msg, test_scores, train_scores, fit_time + score_time,
                    verbose)
+    digest = None
+    if job.fingerprint and fit_error is None:
+        digest = predictions_digest(estimator, X_test)
     return FoldResult(test_scores, train_scores, fit_time, score_time, fit_error,
-                      score_error=score_error)
+                      score_error=score_error, fingerprint=digest)
+
+
+#: The methods whose outputs identify a fitted model on given rows: its predictions and
+#: the first continuous output it has (two models equal on all of them score alike under
+#: any scorer, which reads only these).
+_LABELS = ("predict",)
+_CONTINUOUS = ("decision_function", "predict_proba", "score_samples")
+
+
+def predictions_digest(estimator: Any, X: Any) -> str | None:
+    """A digest of a fitted ``estimator``'s outputs on ``X``: ``predict`` and its first
+    continuous output (``decision_function``, ``predict_proba`` or ``score_samples``),
+    bit for bit; None when it has neither.
+
+    Two candidates with equal digests on a fold are the same model there as far as any
+    scorer can tell (penalty=None makes ``C`` idle, ``n_neighbors=1`` makes the weights
+    idle); racing stops the later one (:mod:`tunesmith.sklearn._racing`).
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]
+    >>> a = LogisticRegression(penalty=None, C=0.1).fit(X, y)
+    >>> b = LogisticRegression(penalty=None, C=100.0).fit(X, y)
+    >>> c = LogisticRegression(C=0.1).fit(X, y)
+    >>> predictions_digest(a, X) == predictions_digest(b, X) != predictions_digest(c, X)
+    True
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    found = False
+    for names in (_LABELS, _CONTINUOUS):
+        for name in names:
+            method = getattr(estimator, name, None)
+            if method is None:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # scoring has shown them already
+                    output = method(X)
+            except Exception:  # e.g. SVC.predict_proba without probability=True
+                continue
+            digest.update(name.encode())
+            _update(digest, output)
+            found = True
+            break
+    return digest.hexdigest() if found else None
+
+
+def _update(digest: Any, output: Any) -> None:
+    """Feed an output's exact values, dtype and shape (arrays, sparse, lists of them)."""
+    if isinstance(output, (list, tuple)):  # e.g. multi-output predict_proba
+        for part in output:
+            _update(digest, part)
+        return
+    if hasattr(output, "toarray"):
+        output = output.toarray()
+    array = np.asarray(output)
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    if array.dtype.hasobject:  # the bytes of an object array are addresses, not values
+        digest.update(repr(array.tolist()).encode())
+    else:
+        digest.update(np.ascontiguousarray(array).tobytes())
 
 
 def skipped_fold(job: FoldJob) -> FoldResult:

@@ -54,11 +54,14 @@ from tunesmith.sklearn._folds import MULTIMETRIC_ATTR, fold_records, fold_result
 from tunesmith.stats import RaceRound, compare_folds, race_round
 from tunesmith.trial import Trial
 
-__all__ = ["Race", "Racer", "Racing", "apply_stops", "check_racing", "padded_folds",
-           "split_fraction", "stopped_rows"]
+__all__ = ["Race", "Racer", "Racing", "apply_stops", "check_racing", "fold_attrs",
+           "padded_folds", "split_fraction", "stopped_rows"]
 
 #: The ``cv_results_`` key that says why a candidate was stopped.
 STOPPED = "stopped"
+#: The trial attribute holding a raced trial's prediction digests, one per fold record
+#: (so that a resumed race still knows its copies).
+FINGERPRINTS_ATTR = "fold_fingerprints"
 
 
 #: Racing's tests: F-Race's on ranks (the default), the same on scores, and the paired one.
@@ -161,6 +164,11 @@ def metric_score(scores: Any, metric: str | None) -> float:
     return float(scores)
 
 
+def _order(key: Hashable) -> tuple[int, Any]:
+    """Candidates' order (an index, a trial number): the first of copies runs on."""
+    return (0, key) if isinstance(key, numbers.Real) else (1, str(key))
+
+
 class Race:
     """Who is still in the race, every fold score so far, and the stopping rule.
 
@@ -188,12 +196,51 @@ class Race:
         self.test_fraction = test_fraction
         self.label = label
         self.scores: dict[Hashable, dict[int, float]] = {}
+        #: Each candidate's prediction digests by fold (see :meth:`copy_of`).
+        self.fingerprints: dict[Hashable, dict[int, str]] = {}
         self.stopped: set[Hashable] = set()
         self._rounds: dict[tuple[int, ...], tuple[list[Hashable], RaceRound]] = {}
+        self._firsts: dict[tuple[int, ...], dict[tuple[str, ...], Hashable]] = {}
 
-    def record(self, key: Hashable, fold: int, score: float) -> None:
+    def record(self, key: Hashable, fold: int, score: float,
+               fingerprint: str | None = None) -> None:
+        """Candidate ``key``'s score on ``fold``, and the digest of its predictions there."""
         self.scores.setdefault(key, {})[fold] = score
+        if fingerprint is not None:
+            self.fingerprints.setdefault(key, {})[fold] = fingerprint
         self._rounds.clear()
+        self._firsts.clear()
+
+    def copy_of(self, key: Hashable, folds: Sequence[int]) -> Hashable | None:
+        """The first candidate (in key order) that predicted exactly as ``key`` did on
+        every one of ``folds``, when it is not ``key`` itself; None otherwise.
+
+        >>> race = Race(Racing(), n_splits=5, test_fraction=0.25)
+        >>> for key, digests in {3: "ab", 7: "ab", 9: "ac"}.items():
+        ...     for fold, digest in enumerate(digests):
+        ...         race.record(key, fold, 0.5, digest)
+        >>> race.copy_of(7, [0, 1]), race.copy_of(3, [0, 1]), race.copy_of(9, [0, 1])
+        (3, None, None)
+        """
+        done = tuple(folds)
+        mine = self._signature(key, done)
+        if mine is None:
+            return None
+        if done not in self._firsts:
+            firsts: dict[tuple[str, ...], Hashable] = {}
+            for other in sorted(self.fingerprints, key=_order):
+                signature = self._signature(other, done)
+                if signature is not None:
+                    firsts.setdefault(signature, other)
+            self._firsts[done] = firsts
+        first = self._firsts[done].get(mine)
+        return None if first is None or first == key else first
+
+    def _signature(self, key: Hashable, folds: tuple[int, ...]) -> tuple[str, ...] | None:
+        digests = self.fingerprints.get(key, {})
+        if any(k not in digests for k in folds):
+            return None
+        return tuple(digests[k] for k in folds)
 
     def leader(self, folds: Sequence[int], exclude: Hashable = None) -> Hashable | None:
         """The candidate not stopped, with all of ``folds``, of best mean over them."""
@@ -210,6 +257,10 @@ class Race:
         """Why ``key`` should stop after ``folds`` (its folds so far); None to go on."""
         if len(folds) < self.settings.min_folds or len(folds) >= self.n_splits:
             return None
+        original = self.copy_of(key, folds)
+        if original is not None:
+            return (f"racing: the same model as {self.label(original)} (the same predictions "
+                    f"on {len(folds)} folds)")
         if self.settings.method == "paired":
             return self._paired(key, folds)
         keys, test = self.round(folds)
@@ -295,8 +346,10 @@ class Racer:
         one counts as stopped (a pruner compares with both)."""
         complete = trial.state is TrialState.COMPLETE and len(trial.folds) == self.race.n_splits
         if complete or trial.state is TrialState.PRUNED:
-            for record in trial.folds:
-                self.race.record(key, record.fold, metric_score(record.test_scores, self.metric))
+            digests = trial.attrs.get(FINGERPRINTS_ATTR) or [None] * len(trial.folds)
+            for record, digest in zip(trial.folds, digests, strict=False):
+                self.race.record(key, record.fold, metric_score(record.test_scores, self.metric),
+                                 digest)
         if trial.state is TrialState.PRUNED:
             self.race.stopped.add(key)
 
@@ -312,7 +365,8 @@ class Racer:
             if outcome.error is not None:
                 raise outcome.error  # error_score="raise", or a broken worker pool
             self._folds[key][fold] = outcome.value
-            self.race.record(key, fold, metric_score(outcome.value.test_scores, self.metric))
+            self.race.record(key, fold, metric_score(outcome.value.test_scores, self.metric),
+                             outcome.value.fingerprint)
             if self.rounds:
                 self._waiting[fold].discard(key)
                 if not self._waiting[fold]:
@@ -355,10 +409,20 @@ class Racer:
         running = None if self.rounds else {
             i + 1: float(np.mean(values[:i + 1])) for i in range(len(order))
             if math.isfinite(float(np.mean(values[:i + 1])))}
-        multimetric = isinstance(folds[order[0]].test_scores, dict)
         return Verdict(state=TrialState.PRUNED, value=mean if math.isfinite(mean) else None,
-                       message=reason, attrs={MULTIMETRIC_ATTR: True} if multimetric else None,
+                       message=reason, attrs=fold_attrs([folds[k] for k in order]),
                        folds=records, intermediate=running or None)
+
+
+def fold_attrs(folds: Sequence[FoldResult]) -> dict[str, Any] | None:
+    """A trial's attrs from its folds: multimetric or not, and the prediction digests
+    a race keeps (one per fold, in the order of the trial's fold records)."""
+    attrs: dict[str, Any] = {}
+    if folds and isinstance(folds[0].test_scores, dict):
+        attrs[MULTIMETRIC_ATTR] = True
+    if any(f.fingerprint is not None for f in folds):
+        attrs[FINGERPRINTS_ATTR] = [f.fingerprint for f in folds]
+    return attrs or None
 
 
 def padded_folds(trial: FrozenTrial, job: FoldJob) -> list[FoldResult]:

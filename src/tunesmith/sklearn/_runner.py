@@ -29,8 +29,8 @@ from tunesmith.pruners import Pruner
 from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult, evaluate_fold, skipped_fold
 from tunesmith.sklearn._fold_pruning import FoldPruning
-from tunesmith.sklearn._folds import MULTIMETRIC_ATTR, fold_records, fold_results
-from tunesmith.sklearn._racing import Race, Racer, Racing, padded_folds, split_fraction
+from tunesmith.sklearn._folds import fold_records, fold_results
+from tunesmith.sklearn._racing import Race, Racer, Racing, fold_attrs, padded_folds, split_fraction
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 
@@ -120,7 +120,7 @@ def _verdict(outcomes: list[Outcome], value_metric: str | None) -> Verdict:
         scores = [next(iter(s.values())) if isinstance(s, dict) else s for s in scores]
     value = float(np.mean(np.asarray(scores, dtype=np.float64)))
     records = fold_records(folds)
-    attrs = {MULTIMETRIC_ATTR: True} if folds and isinstance(folds[0].test_scores, dict) else None
+    attrs = fold_attrs(folds)
     if math.isfinite(value):
         return Verdict(value=value, attrs=attrs, folds=records)
     errors = [f.fit_error for f in folds if f.fit_error is not None]

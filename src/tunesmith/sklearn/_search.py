@@ -296,6 +296,7 @@ class BaseSearchCV(SearchReportMixin, VerdictMixin, FittedSearchMixin, MetaEstim
             fit_params=estimator_params, score_params=score_params,
             return_train_score=bool(self.return_train_score), error_score=self.error_score,
             verbose=int(self.verbose), n_splits=n_splits, n_candidates=n_candidates,
+            fingerprint=check_racing(self.racing) is not None,
         )
 
     def _evaluate(self, study: Study, candidates: list[dict[str, Any]], batch: range,
