@@ -25,3 +25,58 @@ def test_a_finite_known_space_does_not_end_a_define_by_run_search(sampler: str) 
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
     assert {t.params["model"] for t in study.trials} == {"a", "b"}
     assert study.best_value < 0.01  # branch "a" near x = 0.3
+
+
+def _choose_model(t: tunesmith.Trial) -> float:
+    # A one-parameter branch "a" (best near x = 0.3) and a two-parameter branch "b".
+    if t.categorical("model", ["a", "b"]) == "a":
+        return (t.float("x", 0.0, 1.0) - 0.3) ** 2
+    return 0.05 + (t.float("y", 0.0, 1.0) - 0.7) ** 2 + (t.float("z", 0.0, 1.0) - 0.5) ** 2
+
+
+def test_define_by_run_proposes_a_tree_as_its_declared_space_does() -> None:
+    # Run define-by-run, then ask a fresh TPE for trial n both ways on that history: on
+    # the space declared (the same names in the same order, the branches as conditions)
+    # and define-by-run (the known space {"model"}, then the branch's parameters one by
+    # one, as the engine asks them). Before, the branch came from one-dimensional
+    # models, each its own draw: the two differed at every ask.
+    from tunesmith.samplers import TPESampler
+    from tunesmith.space import Categorical, Condition, Float, Space
+
+    study = tunesmith.Study(sampler="tpe", seed=3)
+    study.optimize(_choose_model, n_trials=40, show_progress=False)
+    history = study.trials
+    first = [n for t in history for n in t.params if n != "model"]
+    order = list(dict.fromkeys(first))  # the branch parameters, first recorded first
+    dims = {"model": Categorical(["a", "b"]), "x": Float(0.0, 1.0), "y": Float(0.0, 1.0),
+            "z": Float(0.0, 1.0)}
+    declared = Space({"model": dims["model"], **{n: dims[n] for n in order}},
+                     conditions=[Condition("x", "model", ["a"]), Condition("y", "model", ["b"]),
+                                 Condition("z", "model", ["b"])])
+    known = Space({"model": dims["model"]})
+    for number in range(40, 60):
+        want = TPESampler(seed=number).propose(declared, history, number)
+        by_run = TPESampler(seed=number)
+        got = by_run.propose(known, history, number)
+        assert set(got) == {"model"}
+        for name in [n for n in order if n in want]:
+            got[name] = by_run.propose_one(name, dims[name], history, number, dict(got))
+        assert got == want
+
+
+def test_a_branch_value_is_not_handed_out_for_another_branch() -> None:
+    # The objective may take another branch than the one proposed (it decides): then
+    # the branch's parameters are proposed on their own, never the other branch's values.
+    from tunesmith.samplers import TPESampler
+    from tunesmith.space import Categorical, Float, Space
+
+    study = tunesmith.Study(sampler="tpe", seed=1)
+    study.optimize(_choose_model, n_trials=20, show_progress=False)
+    known = Space({"model": Categorical(["a", "b"])})
+    sampler = TPESampler(seed=0)
+    point = sampler.propose(known, study.trials, 20)
+    other = "b" if point["model"] == "a" else "a"
+    name = "x" if other == "a" else "y"
+    value = sampler.propose_one(name, Float(0.0, 1.0), study.trials, 20, {"model": other})
+    assert 0.0 <= value <= 1.0
+    assert sampler._ahead[20][0].get(name) is None  # that branch was not in the point

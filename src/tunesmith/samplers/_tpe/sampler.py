@@ -26,6 +26,12 @@ A space with conditions is a tree: the unconditional parameters are modelled on
 every trial, each branch's parameters on the trials that took it (``_branches``). Long
 studies stay cheap: ``g`` and the feasibility model see a thinned set of old trials.
 
+Define-by-run, the engine asks for the *known space* (the parameters every complete
+trial recorded alike). When trials recorded more, a branch's parameters that a root
+categorical's values explain, the sampler proposes on the tree they imply (``_inferred``)
+exactly as on a declared one, and hands the branch's values out as the objective asks
+for them (``propose_one``); only parameters nothing explains are modelled one at a time.
+
 A :class:`~tunesmith.space.SpaceUnion` is a tree whose root chooses the subspace:
 the subspace gets its own good / bad counts and each subspace its own densities.
 """
@@ -45,11 +51,13 @@ from tunesmith.samplers._tpe._branches import Memo, TreeDensity, completions, th
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
+from tunesmith.samplers._tpe._inferred import InferredTree
 from tunesmith.samplers._tpe._plateau import plateau_candidates
 from tunesmith.samplers._tpe._seen import Seen, first_usable
 from tunesmith.samplers._tpe._split import good_with_pruned, is_plateau, n_good, tied_best
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator, one_blas_thread
 from tunesmith.space import Dimension, Space
+from tunesmith.space._keys import value_key
 
 __all__ = ["TPESampler"]
 
@@ -72,6 +80,8 @@ _MAX_BAD_ROWS = 150
 _PLATEAU_CANDIDATES = 4
 #: Random valid points tried, when no candidate will do, for one not known to fail.
 _FALLBACK_TRIES = 16
+#: Define-by-run points proposed ahead (branch values waiting to be asked) kept at most.
+_MAX_AHEAD = 256
 
 
 class TPESampler(Sampler):
@@ -159,18 +169,40 @@ class TPESampler(Sampler):
         self._pending: dict[int, dict[str, Any]] = {}
         # Branch estimators whose trials have not changed since the last ask.
         self._memo = Memo()
+        # Define-by-run: the space each known space implies (_inferred), and the whole
+        # points proposed on it, by trial number, whose branch values the objective
+        # has yet to ask for (``propose_one``).
+        self._trees: dict[int, InferredTree] = {}
+        self._ahead: dict[int, tuple[dict[str, Any], Space]] = {}
 
     # -- the Sampler interface ----------------------------------------------------------
 
     def propose(self, space: AnySpace, history: Sequence[FrozenTrial], number: int) -> dict:
-        state = self._history_for(space)
+        # Define-by-run: trials with parameters outside the space (a known space whose
+        # branches the objective asks for) imply a tree; propose on it, as if declared.
+        full = self._implied(space, history) if isinstance(space, Space) else space
+        state = self._history_for(full)
         view = state.view(history, self._pending, number)
         self._forget_finished(view)
         rng = trial_rng(self._rng_seed, number)
         with one_blas_thread():
-            point = self._choose(space, state, view, number, rng)
+            point = self._choose(full, state, view, number, rng)
         self._pending[number] = point
-        return point
+        if full is space:
+            return point
+        self._ahead[number] = (point, full)  # type: ignore[assignment]  # full is a Space
+        while len(self._ahead) > _MAX_AHEAD:
+            del self._ahead[next(iter(self._ahead))]
+        return {name: value for name, value in point.items() if name in space.names}
+
+    def _implied(self, space: Space, history: Sequence[FrozenTrial]) -> Space:
+        """``space`` with the branches its trials imply (``_inferred``); itself if none."""
+        tree = self._trees.get(id(space))
+        if tree is None or tree.known is not space:
+            if len(self._trees) > 64:
+                self._trees.clear()
+            tree = self._trees[id(space)] = InferredTree(space)
+        return tree.space(history)
 
     def propose_one(
         self,
@@ -180,7 +212,16 @@ class TPESampler(Sampler):
         number: int,
         params: Mapping[str, Any],
     ) -> Any:
-        """A define-by-run parameter: a one-dimensional TPE over trials that had it."""
+        """A define-by-run parameter: the value proposed with the trial's whole point when
+        its branch was known (``propose``), else a one-dimensional TPE over trials that had it."""
+        ahead = self._ahead.get(number)
+        if ahead is not None:
+            point, full = ahead
+            # Only while the trial follows the point: the same branch, the same dimension.
+            if (name in point and full[name] == dimension
+                    and all(value_key(v) == value_key(point[k])
+                            for k, v in params.items() if k in point)):
+                return point[name]
         space = Space({name: dimension})
         state = self._history_for(space, key=("one", name, repr(dimension)))
         view = state.view(history, {}, number)
@@ -476,6 +517,7 @@ class TPESampler(Sampler):
         state = dict(self.__dict__)
         state["_histories"] = {}
         state["_memo"] = Memo()
+        state["_trees"] = {}
         return state
 
 
