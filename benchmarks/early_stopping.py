@@ -6,7 +6,8 @@ one after the other in this process (n_jobs=1):
 
 - full: ``tunesmith.sklearn.GridSearchCV`` (scikit-learn's results, every fold);
 - racing: the same with ``racing=True`` (the default ``Racing()`` settings: F-Race's
-  test on ranks, folds as blocks, the variance pooled over the candidates alive);
+  test on ranks, folds as blocks, the variance pooled over the candidates alive; a
+  candidate predicting exactly as an earlier one on its folds so far stops as a copy);
 - halving: ``tunesmith.sklearn.HalvingGridSearchCV`` (scikit-learn's
   ``HalvingGridSearchCV`` when tunesmith's is absent; the output says which),
   resource ``n_samples``, ``factor=3``, its fits on fewer rows.
@@ -23,7 +24,9 @@ method and several settings from the full search's fold scores: no extra fit); t
 other tasks were held out. ``--tolerance 0.002`` races with ``Racing(tolerance=0.002)``
 (the indifference zone: a candidate that cannot beat the leader by more than that is
 stopped too) and adds a replay, from the full grid's fold scores, of every task at
-tolerance 0 and at the given one (checked against the racing search's own fits).
+tolerance 0 and at the given one (checked against the racing search's own fits). The
+replays see copies as the search does: the grid is run once more, untimed, keeping
+each fold's prediction digest (``DigestingGrid``).
 ``--no-halving`` leaves halving out (it does not depend on racing's settings).
 ``--pruners`` also runs
 ``benchmarks/early_stopping_pruners.py`` (pruners against Optuna's). Keep it short on a
@@ -37,6 +40,7 @@ shared machine:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
 import time
@@ -59,7 +63,7 @@ from threadpoolctl import threadpool_limits
 
 from tunesmith import sklearn as ts
 from tunesmith.sklearn import GridSearchCV, Racing
-from tunesmith.sklearn._racing import METHODS, Race
+from tunesmith.sklearn._racing import FINGERPRINTS_ATTR, METHODS, Race
 
 HERE = Path(__file__).resolve().parent
 TITANIC = HERE.parents[1] / "shared" / "data" / "titanic" / "clean_train.csv"
@@ -210,11 +214,33 @@ def _value(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v)
 
 
-def replay(scores: np.ndarray, settings: Racing) -> tuple[int, int]:
+class DigestingGrid(GridSearchCV):
+    """The full grid that also keeps each fold's prediction digest, as a racing search
+    does, so that a replay finds the same copies. Run apart, never timed."""
+
+    def _fold_job(self, *args: Any, **kwargs: Any) -> Any:
+        return dataclasses.replace(super()._fold_job(*args, **kwargs), fingerprint=True)
+
+
+def digests(task: Task, cv: int) -> list[list[str | None]]:
+    """Every candidate's prediction digest on every fold (None: not fitted)."""
+    X, y = task.data()
+    search, _ = _fit(DigestingGrid(task.estimator, task.grid, cv=cv), X, y)
+    table: list[list[str | None]] = [[None] * cv for _ in search.cv_results_["params"]]
+    for trial in search.study_.trials:
+        stored = trial.attrs.get(FINGERPRINTS_ATTR) or []
+        for record, digest in zip(trial.folds, stored, strict=False):
+            table[trial.candidate][record.fold] = digest
+    return table
+
+
+def replay(scores: np.ndarray, settings: Racing,
+           digests: list[list[str | None]] | None = None) -> tuple[int, int]:
     """Racing replayed from a full search's fold scores: (fits, winner's row).
 
     The same rule and rounds as the search (candidates that failed every fold left
-    out, as discovery would skip them), so no fit is needed to try a setting.
+    out, as discovery would skip them), so no fit is needed to try a setting; with the
+    full grid's prediction ``digests`` (:func:`digests`) it stops copies as the search does.
     """
     k = scores.shape[1]
     race = Race(settings, n_splits=k, test_fraction=1 / (k - 1))
@@ -222,7 +248,7 @@ def replay(scores: np.ndarray, settings: Racing) -> tuple[int, int]:
     fits = 0
     for fold in range(k):
         for c in alive:
-            race.record(c, fold, scores[c, fold])
+            race.record(c, fold, scores[c, fold], None if digests is None else digests[c][fold])
         fits += len(alive)
         for c in alive:
             if race.reason(c, range(fold + 1)) is not None:
@@ -237,32 +263,36 @@ def _fold_scores(full: Any) -> np.ndarray:
     return np.array([results[f"split{i}_test_score"] for i in range(k)]).T
 
 
-def _replayed(full: Any, settings: Racing) -> tuple[float, float]:
+def _replayed(full: Any, settings: Racing,
+              digests: list[list[str | None]] | None = None) -> tuple[float, float]:
     """(fits ratio, gap) of ``settings`` replayed on a full grid's fold scores."""
     scores = _fold_scores(full)
-    fits, winner = replay(scores, settings)
+    fits, winner = replay(scores, settings, digests)
     n_full = int((~np.isnan(scores).all(axis=1)).sum()) * scores.shape[1]
     means = full.cv_results_["mean_test_score"]
     return fits / n_full, float(np.nanmax(means) - means[winner])
 
 
-def zone(fulls: dict[str, Any], racings: dict[str, Any], tolerance: float) -> list[str]:
+def zone(fulls: dict[str, Any], racings: dict[str, Any], tolerance: float,
+         copies: dict[str, list[list[str | None]]]) -> list[str]:
     """Every task replayed at tolerance 0 and at ``tolerance`` (the default settings
     otherwise), and the racing search's own fits ratio, which the replay must equal."""
     lines = [f"| task | tolerance 0: fits, gap | tolerance {tolerance:g}: fits, gap "
-             f"| the search's fits (tolerance {tolerance:g}) | stopped within tolerance |",
-             "| --- | --- | --- | --- | --- |"]
+             f"| the search's fits (tolerance {tolerance:g}) | stopped within tolerance "
+             "| stopped as copies |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for name, full in fulls.items():
         cells = []
         for value in (0.0, tolerance):
-            ratio, gap = _replayed(full, Racing(tolerance=value))
+            ratio, gap = _replayed(full, Racing(tolerance=value), copies.get(name))
             cells.append(f"{ratio:.2f}, {gap:.4f}")
         race = racings[name]
         stopped = race.cv_results_["stopped"]
         n_within = sum(text.startswith("racing: within") for text in stopped)
+        n_copies = sum(text.startswith("racing: the same model") for text in stopped)
         spent = _study_fits(race) / (len(_valid(full)) * full.n_splits_)
         lines.append(f"| {name}{' (tuning)' if name in TUNING else ' (held out)'} | "
-                     + " | ".join(cells) + f" | {spent:.2f} | {n_within} |")
+                     + " | ".join(cells) + f" | {spent:.2f} | {n_within} | {n_copies} |")
     return lines
 
 
@@ -270,7 +300,8 @@ def _valid(full: Any) -> list[int]:
     return [c for c, row in enumerate(_fold_scores(full)) if not np.isnan(row).all()]
 
 
-def tune(fulls: dict[str, Any], tolerance: float = 0.0) -> list[str]:
+def tune(fulls: dict[str, Any], tolerance: float = 0.0,
+         copies: dict[str, list[list[str | None]]] | None = None) -> list[str]:
     """Fits and score gap of each setting, replayed on the tuning tasks."""
     lines = ["| method | confidence | min_folds | " + " | ".join(
         f"{name} fits, gap" for name in fulls) + " | mean fits | worst gap |",
@@ -279,11 +310,12 @@ def tune(fulls: dict[str, Any], tolerance: float = 0.0) -> list[str]:
         for confidence in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
             for min_folds in (2, 3) if method == "ranks" else (2,):
                 cells, fractions, gaps = [], [], []
-                for full in fulls.values():
+                for name, full in fulls.items():
                     if min_folds >= full.n_splits_:
                         continue
                     ratio, gap = _replayed(full, Racing(confidence, min_folds, method,
-                                                        tolerance=tolerance))
+                                                        tolerance=tolerance),
+                                           (copies or {}).get(name))
                     fractions.append(ratio)
                     gaps.append(gap)
                     cells.append(f"{ratio:.2f}, {gap:.4f}")
@@ -322,11 +354,13 @@ def main(argv: list[str] | None = None) -> None:
              "| winner's full-CV score | gap | within 0.002 | fits <= 40% | winner |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     print("\n".join(lines), flush=True)
-    fulls, every, racings = {}, {}, {}
+    fulls, every, racings, copies = {}, {}, {}, {}
     for task in TASKS:
         if task.name not in names:
             continue
         runs = run_task(task, halving, args.cv, racing)
+        if args.tolerance > 0 or (args.tune and task.name in TUNING):
+            copies[task.name] = digests(task, args.cv)  # for the replays: not timed
         every[task.name], racings[task.name] = runs["full"].search, runs["racing"].search
         if task.name in TUNING:
             fulls[task.name] = runs["full"].search
@@ -334,13 +368,13 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(rows), flush=True)
         lines += rows
     if args.tolerance > 0:
-        table = zone(every, racings, args.tolerance)
+        table = zone(every, racings, args.tolerance, copies)
         title = "Racing replayed at tolerance 0 and at the given one (fits ratio, gap):"
         print(f"\n{title}\n")
         print("\n".join(table))
         lines += ["", title, "", *table]
     if args.tune and fulls:
-        table = tune(fulls, args.tolerance)
+        table = tune(fulls, args.tolerance, copies)
         print("\nRacing's settings replayed on the tuning tasks (fits ratio, gap):\n")
         print("\n".join(table))
         lines += ["", "Racing's settings replayed on the tuning tasks (fits ratio, gap):", "",
