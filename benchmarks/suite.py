@@ -275,6 +275,7 @@ def table(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int,
     comparisons = [(a, b) for a, b in comparisons
                    if a in cols and (b in cols or b.startswith("best-of"))]
     tally: dict[tuple[str, str, bool], list[str]] = {}
+    p_values: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
     at_least: dict[tuple[str, str, bool], list[bool]] = {}
     wide = 10
     out(f"Median best value over seeds; W/T/L: Wilcoxon signed-rank (paired by seed, "
@@ -314,6 +315,7 @@ def table(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int,
                 verdict, p = paired(best[a], best[ref])
                 key = (a, b, task.name in HELD_OUT)
                 tally.setdefault(key, []).append(verdict)
+                p_values.setdefault((a, b), []).append((p, verdict, f"{task.name}@{n}"))
                 at_least.setdefault(key, []).append(
                     float(np.median(best[a])) <= float(np.median(best[ref])))
                 short = ref.replace("ts-", "").replace(":", "") if b.startswith("best") else ""
@@ -340,6 +342,34 @@ def table(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int,
             out(f"| {a} vs {b} | {label} | {w} | {t} | {lost} | {w + t}/{total} "
                 f"({100 * (w + t) / total:.0f}%) | {sum(medians)}/{total} "
                 f"({100 * sum(medians) / total:.0f}%) |")
+    out("")
+    out("Holm-corrected (secondary): each comparison's cells as one family, family-wise "
+        "error 0.05; cells still significant after the correction")
+    out("")
+    out("| comparison | cells | W | L | still significant |")
+    out("|---|---|---|---|---|")
+    for (a, b), cells in p_values.items():
+        kept = holm(cells)
+        w = sum(v == "W" for _, v, _ in kept)
+        lost = sum(v == "L" for _, v, _ in kept)
+        names = ", ".join(f"{v} {c} (p={p:.2g})" for p, v, c in kept) or "none"
+        out(f"| {a} vs {b} | {len(cells)} | {w} | {lost} | {names} |")
+
+
+def holm(cells: list[tuple[float, str, str]], alpha: float = 0.05
+         ) -> list[tuple[float, str, str]]:
+    """The cells Holm's step-down procedure keeps significant at family-wise ``alpha``.
+
+    >>> holm([(0.001, "W", "a"), (0.03, "L", "b"), (0.5, "T", "c")])  # 0.03 > 0.05 / 2
+    [(0.001, 'W', 'a')]
+    """
+    ranked = sorted(cells, key=lambda c: c[0])
+    kept = []
+    for i, cell in enumerate(ranked):
+        if cell[0] > alpha / (len(ranked) - i):
+            break
+        kept.append(cell)
+    return kept
 
 
 def _fmt(x: float) -> str:
@@ -391,6 +421,64 @@ def cost(repeats: int, out: Callable[[str], None]) -> None:
             f"{ms[ours] / ms[peer]:.3f} |")
 
 
+# -- the plateau rule, on and off ----------------------------------------------------------
+
+
+def plateau_ablation(tasks: list[Task], seeds: int, out: Callable[[str], None]) -> None:
+    """tunesmith's TPE with its plateau rule (``samplers/_tpe/_plateau.py``) and without it,
+    both routes, paired by seed: median best, Wilcoxon (off against on: ``W``, the rule
+    helps, ``L`` it hurts), and how often the rule fired (asks per run that took it).
+
+    Off: ``is_plateau`` answers False, so ties for the best are all "good" and the
+    ordinary ratio decides, as below the plateau share.
+    """
+    from tunesmith.samplers import TPESampler
+    from tunesmith.samplers._tpe import sampler as tpe_module
+
+    fired = [0]
+    original_point = TPESampler._plateau_point
+    original_rule = tpe_module.is_plateau
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        fired[0] += 1
+        return original_point(self, *args, **kwargs)
+
+    budgets = [b for b in BUDGETS if b <= MAX_BUDGET[0]]
+    out(f"Plateau rule on / off, tunesmith TPE, {seeds} seeds; 'fired': asks per run that "
+        "took the plateau branch (mean over runs, rule on); verdict: rule on against off "
+        "(W: on better)")
+    out("")
+    out("| task | route | fired | " + " | ".join(f"on {b} | off {b} | {b}" for b in budgets)
+        + " |")
+    out("|---|---|---|" + "---|---|---|" * len(budgets))
+    TPESampler._plateau_point = counting  # type: ignore[method-assign]
+    try:
+        for task in tasks:
+            sign = 1.0 if task.direction == "minimize" else -1.0
+            for way in ("D", "R"):
+                runs: dict[str, list[list]] = {"on": [], "off": []}
+                fired[0] = 0
+                for state in ("on", "off"):
+                    tpe_module.is_plateau = original_rule if state == "on" else (  # type: ignore
+                        lambda tied: False)
+                    for seed in range(seeds):
+                        runs[state].append(run(f"ts-tpe:{way}", task, seed, MAX_BUDGET[0]))
+                    if state == "on":
+                        n_fired = fired[0]
+                cells = []
+                for b in budgets:
+                    on = sign * np.array([best_after(r, b, task.direction) for r in runs["on"]])
+                    off = sign * np.array([best_after(r, b, task.direction) for r in runs["off"]])
+                    verdict, p = paired(on, off)
+                    cells.append(f"{_fmt(sign * float(np.median(on)))} | "
+                                 f"{_fmt(sign * float(np.median(off)))} | {verdict} p={p:.2g}")
+                out(f"| {task.name} | {way} | {n_fired / seeds:.1f} | " + " | ".join(cells)
+                    + " |")
+    finally:
+        TPESampler._plateau_point = original_point  # type: ignore[method-assign]
+        tpe_module.is_plateau = original_rule  # type: ignore[attr-defined]
+
+
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -420,6 +508,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "Optuna's, REPEATS asks each")
     parser.add_argument("--table-only", action="store_true",
                         help="print the table from --raw without running anything")
+    parser.add_argument("--plateau-ablation", action="store_true",
+                        help="instead of the table: TPE with its plateau rule on and off, "
+                             "both routes, on --tasks")
     args = parser.parse_args(argv)
     logging.getLogger("tunesmith").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -448,6 +539,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     OPTUNA_GP_BUDGET[0] = args.optuna_gp_budget
     if args.optuna_gp_tasks:
         OPTUNA_GP_TASKS[0] = set(args.optuna_gp_tasks.split(","))
+    if args.plateau_ablation:
+        ablation_lines: list[str] = []
+
+        def say(line: str) -> None:
+            print(line, flush=True)
+            ablation_lines.append(line)
+
+        plateau_ablation(tasks, args.seeds, say)
+        if args.out:
+            args.out.write_text("\n".join(ablation_lines) + "\n")
+        return
     done = load_raw(args.raw) if args.raw else {}
     for extra in args.extra_raw:
         done.update(load_raw(extra))
@@ -473,7 +575,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     out(f"tunesmith {tunesmith.__version__}, optuna {optuna.__version__}, numpy "
         f"{np.__version__}, Python {platform.python_version()}; {args.seeds} seeds; budgets "
-        f"{', '.join(map(str, BUDGETS))}")
+        f"{', '.join(str(b) for b in BUDGETS if b <= args.max_budget)}")
     out("")
     table(tasks, cols, args.seeds, args.gp_budget, done, out)
     if ALIASES:
