@@ -80,3 +80,28 @@ def test_a_branch_value_is_not_handed_out_for_another_branch() -> None:
     value = sampler.propose_one(name, Float(0.0, 1.0), study.trials, 20, {"model": other})
     assert 0.0 <= value <= 1.0
     assert sampler._ahead[20][0].get(name) is None  # that branch was not in the point
+
+
+def test_only_parameters_a_root_choice_explains_become_branches() -> None:
+    # "x" is asked exactly when model == "a"; "w" on some trials of either model (an
+    # objective's whim no root value explains): only "x" joins the inferred tree.
+    from tunesmith.records import FrozenTrial
+    from tunesmith.samplers._tpe._inferred import InferredTree
+    from tunesmith.space import Categorical, Float, Space
+
+    known = Space({"model": Categorical(["a", "b"])})
+    x, w = Float(0.0, 1.0), Float(0.0, 1.0)
+    rows = [("a", True), ("b", True), ("a", False), ("b", False), ("a", True)]
+    trials = []
+    for number, (model, with_w) in enumerate(rows):
+        params: dict = {"model": model, **({"x": 0.5} if model == "a" else {})}
+        if with_w:
+            params["w"] = 0.5
+        dims = {"model": known["model"], "x": x, "w": w}
+        trials.append(FrozenTrial(number=number, trial_id=number, state=TrialState.COMPLETE,
+                                  value=1.0, params=params,
+                                  dimensions={n: dims[n] for n in params}))
+    full = InferredTree(known).space(trials)
+    assert full.names == ("model", "x")
+    (condition,) = full.conditions
+    assert (condition.param, condition.parent, condition.values) == ("x", "model", ("a",))
