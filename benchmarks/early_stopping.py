@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from sklearn import datasets
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import ElasticNet, LogisticRegression, SGDClassifier
+from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge, SGDClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -126,6 +126,23 @@ TASKS = [
          {"n_estimators": [10, 30], "max_depth": [2, 4, 8, None],
           "max_features": ["sqrt", 0.5, 1.0], "min_samples_leaf": [1, 2, 5, 10, 20]},
          _xy(datasets.load_wine)),
+    # Added after racing's copies (2026-12-04) and run once, as fresh held-out tasks.
+    Task("tree_cancer", DecisionTreeClassifier(random_state=0),
+         {"max_depth": [2, 3, 4, 5, 6, 8, None], "min_samples_leaf": [1, 2, 4, 8, 16],
+          "criterion": ["gini", "entropy", "log_loss"]},
+         _xy(datasets.load_breast_cancer)),
+    Task("knn_cancer", _scaled(KNeighborsClassifier()),
+         {"kneighborsclassifier__n_neighbors": list(range(1, 31)),
+          "kneighborsclassifier__weights": ["uniform", "distance"],
+          "kneighborsclassifier__p": [1, 2]},
+         _xy(datasets.load_breast_cancer)),
+    Task("ridge_diabetes", Ridge(),
+         {"alpha": list(np.logspace(-3, 3, 20)),
+          "solver": ["cholesky", "lsqr", "sparse_cg", "svd", "sag", "saga"]},
+         _xy(datasets.load_diabetes)),
+    Task("svc_digits", _scaled(SVC()),
+         {"svc__C": list(np.logspace(-1, 3, 10)), "svc__gamma": list(np.logspace(-4, 0, 10))},
+         _xy(datasets.load_digits)),
     Task("lesson", LogisticRegression(random_state=42),
          {"C": [0.001, 0.01, 0.1, 1, 10, 100, 1000], "penalty": ["l1", "l2", "elasticnet", None],
           "solver": ["newton-cg", "lbfgs", "liblinear", "sag", "saga"]},
