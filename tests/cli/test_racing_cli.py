@@ -125,3 +125,28 @@ def test_bad_racing_settings_are_one_line(cli, study_file, setting: str, says: s
     assert "search.racing" in result.err and says in result.err
     assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
     assert not path.with_suffix(".db").exists()  # refused before any study was made
+
+
+COPIES = RACED.replace("C = [0.00001, 1.0, 10.0]",
+                       'C = [0.00001, 1.0, 10.0]\npenalty = ["l2", "None"]')
+
+
+@pytest.mark.slow  # a full CLI search
+def test_the_run_says_what_racing_stopped_and_the_fits_it_spent(cli, study_file) -> None:
+    """penalty=None idles C: two of its three candidates are copies of the first."""
+    path = study_file(COPIES)
+    result = cli("run", path, "--no-progress")
+    assert result.code == 0, result.err
+    with open_storage(f"sqlite:///{path.with_suffix('.db')}") as storage:
+        trials = storage.trials(storage.study_id(path.stem))
+    copies = [t for t in trials if (t.message or "").startswith("racing: the same model as")]
+    assert sorted(t.params["C"] for t in copies) == [1.0, 10.0]
+    assert all(t.params["penalty"] is None and len(t.folds) == 2 for t in copies)
+    worse = [t for t in trials if (t.message or "").startswith("racing: worse than")]
+    ran = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    out = " ".join(result.out.split())
+    line = out[out.index("stopped early"):out.index(" fits") + len(" fits")]
+    assert line.startswith(f"stopped early {len(copies) + len(worse)} trials: ")
+    assert "2 the same model as an earlier candidate" in line
+    assert (f"{len(worse)} worse than the leader" in line) == bool(worse)
+    assert line.endswith(f"; {sum(len(t.folds) for t in ran)} of {len(ran) * 5} fits")

@@ -23,6 +23,7 @@ from tunesmith.cli._output import (
     params_text,
     state_counts,
     states_text,
+    stopped_text,
     trial_dict,
     trials_csv_rows,
 )
@@ -137,6 +138,9 @@ def cmd_show(storage: Storage, name: str, url: str, out: Output) -> int:
     done = sum(t.state.is_finished for t in trials)
     progress = f"{done} of {planned} trials finished" if planned else f"{done} trials finished"
     grid.add_row("progress", f"{progress} ({states_text(trials)})")
+    stops = stopped_text(trials)
+    if stops is not None:
+        grid.add_row("stopped early", stops)
     if best is not None:
         grid.add_row(f"best {label}", f"{format_value(best.value)}  (trial {best.number})")
         grid.add_row("best params", params_text(best.params))

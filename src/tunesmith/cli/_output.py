@@ -154,6 +154,48 @@ def states_text(trials: Sequence[FrozenTrial]) -> str:
     return text
 
 
+#: Early stops by kind: the start of a stop message, and how people should read it.
+_STOP_KINDS = (
+    ("racing: worse than", "worse than the leader"),
+    ("racing: within", "within the tolerance of the leader"),
+    ("racing: the same model as", "the same model as an earlier candidate"),
+)
+
+
+def stopped_text(trials: Sequence[FrozenTrial]) -> str | None:
+    """What early stopping did: the pruned trials by kind and the fits they saved
+    (trials with fold records: the drop-ins' CV); None when nothing was stopped.
+
+    >>> from tunesmith.records import FoldRecord
+    >>> def trial(n, state, folds, message=None):
+    ...     return FrozenTrial(n, TrialState(state), message=message,
+    ...                        folds=tuple(FoldRecord(k, {"score": 0.9}) for k in range(folds)))
+    >>> stopped_text([trial(0, "complete", 5),
+    ...               trial(1, "pruned", 2, "racing: worse than candidate 0 (p=0.01 ...)"),
+    ...               trial(2, "pruned", 2, "racing: the same model as candidate 0 (...)")])
+    '2 trials: 1 worse than the leader, 1 the same model as an earlier candidate; 9 of 15 fits'
+    """
+    pruned = [t for t in trials if t.state is TrialState.PRUNED]
+    if not pruned:
+        return None
+    kinds: dict[str, int] = {}
+    for t in pruned:
+        message = t.message or ""
+        kind = next((label for start, label in _STOP_KINDS if message.startswith(start)),
+                    None)
+        if kind is None:  # a pruner's: "pruned by MedianPruner(...) after 3 folds"
+            kind = message.split("(")[0] if message.startswith("pruned by ") else "pruned"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    text = f"{len(pruned)} trials: " + ", ".join(
+        f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    n_splits = max((len(t.folds) for t in trials if t.state is TrialState.COMPLETE), default=0)
+    if n_splits:
+        fitted = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+        spent = sum(len(t.folds) for t in fitted)
+        text += f"; {spent} of {len(fitted) * n_splits} fits"
+    return clean(text, one_line=True)
+
+
 #: A running trial without a heartbeat for this long has lost its worker (the study's
 #: default ``stale_after``: after it, another worker takes the trial over).
 STALE_AFTER_S = 120.0
@@ -394,6 +436,9 @@ def print_outcome(out: Output, outcome: RunOutcome, *, show_command: str | None 
     grid.add_column()
     grid.add_row("study", f"{outcome.name}  ({outcome.strategy.value} search)")
     grid.add_row("trials", f"{len(trials)} ({states_text(trials)})")
+    stops = stopped_text(trials)
+    if stops is not None:
+        grid.add_row("stopped early", stops)
     grid.add_row(f"best cv {outcome.scoring}",
                  f"{format_value(best.value)}  (trial {best.number})")
     grid.add_row("best params", params_text(best.params))
