@@ -73,6 +73,8 @@ def test_racing_settings_in_a_table_reach_the_race(cli, study_file) -> None:
     assert result.code == 0, result.err
     stopped = _stopped_folds(path)
     assert 0.00001 in stopped and set(stopped.values()) == {4}
+    shown = cli("show", path)  # the study says how it raced
+    assert "cv=5, scoring=accuracy, racing (min_folds=4)" in " ".join(shown.out.split())
     default = study_file(RACED, name="default.toml")
     assert cli("run", default, "--no-progress", "--format", "json").code == 0
     assert _stopped_folds(default)[0.00001] < 4

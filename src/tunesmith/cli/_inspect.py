@@ -160,6 +160,15 @@ def cmd_show(storage: Storage, name: str, url: str, out: Output) -> int:
     return 0
 
 
+def _racing_text(racing: Any) -> str:
+    """``, racing`` or ``, racing (tolerance=0.002)`` for a study file's ``racing``."""
+    if not racing:
+        return ""
+    if isinstance(racing, dict):
+        return ", racing (" + ", ".join(f"{k}={v}" for k, v in racing.items()) + ")"
+    return ", racing"
+
+
 def _settings_lines(settings: dict[str, Any] | None, attrs: dict[str, Any],
                     direction: Direction) -> list[tuple[str, str]]:
     if not settings:
@@ -183,7 +192,8 @@ def _settings_lines(settings: dict[str, Any] | None, attrs: dict[str, Any],
     search_text = (f"{search.get('strategy')}"
                    + (f", {search['n_trials']} trials" if search.get("n_trials") else "")
                    + f", cv={search.get('cv')}, scoring={search.get('scoring') or 'default'}"
-                   + (f", seed={search['seed']}" if search.get("seed") is not None else ""))
+                   + (f", seed={search['seed']}" if search.get("seed") is not None else "")
+                   + _racing_text(search.get("racing")))
     return [("data", source), ("estimator", model), ("space", space), ("search", search_text)]
 
 
