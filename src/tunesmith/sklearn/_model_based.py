@@ -30,10 +30,11 @@ from tunesmith.sklearn import _fingerprint
 from tunesmith.sklearn._discovery import discover_in_space
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._folds import fold_results
-from tunesmith.sklearn._racing import Racing, check_racing, padded_folds, stopped_rows
+from tunesmith.sklearn._racing import Racing, check_racing
 from tunesmith.sklearn._runner import run_candidates
 from tunesmith.sklearn._scoring import pre_dispatch_count
 from tunesmith.sklearn._search import BaseSearchCV, SearchOutcome
+from tunesmith.sklearn._stopped import padded_folds, stopped_rows
 from tunesmith.space import Space, SpaceUnion, to_space
 from tunesmith.spaces import space_for
 from tunesmith.storage import Storage, open_storage

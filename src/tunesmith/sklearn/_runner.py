@@ -30,7 +30,8 @@ from tunesmith.records import FrozenTrial, TrialState
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult, evaluate_fold, skipped_fold
 from tunesmith.sklearn._fold_pruning import FoldPruning
 from tunesmith.sklearn._folds import fold_records, fold_results
-from tunesmith.sklearn._racing import Race, Racer, Racing, fold_attrs, padded_folds, split_fraction
+from tunesmith.sklearn._racing import Race, Racer, Racing, fold_attrs, split_fraction
+from tunesmith.sklearn._stopped import padded_folds
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 

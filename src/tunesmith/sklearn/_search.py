@@ -42,7 +42,7 @@ from tunesmith.sklearn._callbacks import CallbackSupportMixin, managed_callbacks
 from tunesmith.sklearn._default_eval import VerdictMixin
 from tunesmith.sklearn._evaluate import FoldJob, FoldResult
 from tunesmith.sklearn._fitted import FittedSearchMixin
-from tunesmith.sklearn._racing import apply_stops, check_racing, stopped_rows
+from tunesmith.sklearn._racing import check_racing
 from tunesmith.sklearn._results import (
     build_cv_results,
     fill_error_scores,
@@ -56,6 +56,7 @@ from tunesmith.sklearn._scoring import (
     route_fit_params,
     select_best_index,
 )
+from tunesmith.sklearn._stopped import apply_stops, stopped_rows
 from tunesmith.storage import Storage, open_storage
 from tunesmith.study import Study
 
