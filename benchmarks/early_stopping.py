@@ -96,6 +96,11 @@ def _xy(loader: Callable[..., Any]) -> Callable[[], tuple[Any, Any]]:
     return lambda: loader(return_X_y=True)
 
 
+#: 120 candidates: every vote size to 30, weighted or not, Manhattan or Euclidean.
+KNN_GRID = {"kneighborsclassifier__n_neighbors": list(range(1, 31)),
+            "kneighborsclassifier__weights": ["uniform", "distance"],
+            "kneighborsclassifier__p": [1, 2]}
+
 TASKS = [
     Task("svc_cancer", _scaled(SVC()),
          {"svc__C": list(np.logspace(-2, 3, 11)), "svc__gamma": list(np.logspace(-4, 1, 10))},
@@ -109,11 +114,7 @@ TASKS = [
          {"max_depth": [1, 2, 3, 4, 6, None], "min_samples_leaf": [1, 2, 4, 8, 16],
           "criterion": ["gini", "entropy"], "max_features": [None, "sqrt"]},
          _xy(datasets.load_wine)),
-    Task("knn_wine", _scaled(KNeighborsClassifier()),
-         {"kneighborsclassifier__n_neighbors": list(range(1, 31)),
-          "kneighborsclassifier__weights": ["uniform", "distance"],
-          "kneighborsclassifier__p": [1, 2]},
-         _xy(datasets.load_wine)),
+    Task("knn_wine", _scaled(KNeighborsClassifier()), KNN_GRID, _xy(datasets.load_wine)),
     Task("sgd_cancer", _scaled(SGDClassifier(random_state=0)),
          {"sgdclassifier__alpha": list(np.logspace(-6, 0, 12)),
           "sgdclassifier__loss": ["hinge", "log_loss", "modified_huber"],
@@ -131,10 +132,7 @@ TASKS = [
          {"max_depth": [2, 3, 4, 5, 6, 8, None], "min_samples_leaf": [1, 2, 4, 8, 16],
           "criterion": ["gini", "entropy", "log_loss"]},
          _xy(datasets.load_breast_cancer)),
-    Task("knn_cancer", _scaled(KNeighborsClassifier()),
-         {"kneighborsclassifier__n_neighbors": list(range(1, 31)),
-          "kneighborsclassifier__weights": ["uniform", "distance"],
-          "kneighborsclassifier__p": [1, 2]},
+    Task("knn_cancer", _scaled(KNeighborsClassifier()), KNN_GRID,
          _xy(datasets.load_breast_cancer)),
     Task("ridge_diabetes", Ridge(),
          {"alpha": list(np.logspace(-3, 3, 20)),
