@@ -123,7 +123,7 @@ def test_a_resumed_race_knows_the_stored_copies() -> None:
     assert race.copy_of(9, [0, 1]) == 4
 
 
-def test_the_digest_reads_predictions_and_a_continuous_output(data) -> None:
+def test_the_digest_reads_the_most_detailed_output(data) -> None:
     X, y = data
     one = [KNeighborsClassifier(n_neighbors=1, weights=w).fit(X, y)
            for w in ("uniform", "distance")]

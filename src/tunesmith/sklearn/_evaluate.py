@@ -166,19 +166,18 @@ def evaluate_fold(
                       score_error=score_error, fingerprint=digest)
 
 
-#: The methods whose outputs identify a fitted model on given rows: its predictions and
-#: the first continuous output it has (two models equal on all of them score alike under
-#: any scorer, which reads only these).
-_LABELS = ("predict",)
-_CONTINUOUS = ("decision_function", "predict_proba", "score_samples")
+#: The outputs that identify a fitted model on given rows, the most detailed first: a
+#: scorer reads these, and predictions follow from the continuous outputs, so one call
+#: is enough (racing pays it on every fold).
+_OUTPUTS = ("decision_function", "predict_proba", "score_samples", "predict")
 
 
 def predictions_digest(estimator: Any, X: Any) -> str | None:
-    """A digest of a fitted ``estimator``'s outputs on ``X``: ``predict`` and its first
-    continuous output (``decision_function``, ``predict_proba`` or ``score_samples``),
-    bit for bit; None when it has neither.
+    """A digest of a fitted ``estimator``'s outputs on ``X``, bit for bit: its first of
+    ``decision_function``, ``predict_proba``, ``score_samples`` and ``predict`` that
+    works; None when none does.
 
-    Two candidates with equal digests on a fold are the same model there as far as any
+    Two candidates with equal digests on a fold are the same model there as far as a
     scorer can tell (penalty=None makes ``C`` idle, ``n_neighbors=1`` makes the weights
     idle); racing stops the later one (:mod:`tunesmith.sklearn._racing`).
 
@@ -190,24 +189,20 @@ def predictions_digest(estimator: Any, X: Any) -> str | None:
     >>> predictions_digest(a, X) == predictions_digest(b, X) != predictions_digest(c, X)
     True
     """
-    digest = hashlib.blake2b(digest_size=16)
-    found = False
-    for names in (_LABELS, _CONTINUOUS):
-        for name in names:
-            method = getattr(estimator, name, None)
-            if method is None:
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # scoring has shown them already
-                    output = method(X)
-            except Exception:  # e.g. SVC.predict_proba without probability=True
-                continue
-            digest.update(name.encode())
-            _update(digest, output)
-            found = True
-            break
-    return digest.hexdigest() if found else None
+    for name in _OUTPUTS:
+        method = getattr(estimator, name, None)
+        if method is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scoring has shown them already
+                output = method(X)
+        except Exception:  # e.g. SVC.predict_proba without probability=True
+            continue
+        digest = hashlib.blake2b(name.encode(), digest_size=16)
+        _update(digest, output)
+        return digest.hexdigest()
+    return None
 
 
 def _update(digest: Any, output: Any) -> None:

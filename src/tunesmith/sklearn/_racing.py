@@ -31,9 +31,10 @@ often a tie of different models).
 Copies are stopped first, whatever the test: a candidate whose fitted model predicted
 exactly as an earlier candidate's (lower index, or trial number) on every fold it has
 done, at least ``min_folds`` of them, stops as ``racing: the same model as ...``. The
-fold tasks of a raced search return a digest of ``predict`` and the first continuous
-output on the test rows (:func:`~tunesmith.sklearn._evaluate.predictions_digest`);
-equal digests mean equal scores under any scorer. A parameter the others make idle
+fold tasks of a raced search return a digest of the model's most detailed output
+(``decision_function``, ``predict_proba``, ``score_samples`` or ``predict``) on the
+test rows (:func:`~tunesmith.sklearn._evaluate.predictions_digest`); equal digests mean
+equal scores under any scorer. A parameter the others make idle
 gives such copies on every fold (``C`` under ``penalty=None``: 26 copies of the
 lesson's winner); fold scores cannot find them, since on coarse scores different
 models tie as often. The first of a set of copies runs on, so the winner is the
