@@ -101,13 +101,6 @@ def first_at_or_after(trial: FrozenTrial, mark: int) -> float | None:
     return float(trial.intermediate[min(steps)]) if steps else None
 
 
-def check_int(name: str, value: Any, low: int) -> int:
-    """``value`` as an int, or a ValueError naming it and the bound."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def check_number(name: str, value: Any, low: float = 0.0) -> float:
     """``value`` as a finite float >= ``low``, or a ValueError naming it."""
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tunesmith.pruners._base import Pruner, check_int, crossed, first_at_or_after, latest
+from tunesmith._checks import check_int
+from tunesmith.pruners._base import Pruner, crossed, first_at_or_after, latest
 from tunesmith.records import Direction, FrozenTrial
 
 __all__ = ["SuccessiveHalvingPruner", "promoted", "rungs"]

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.pruners._base import Pruner, check_int
+from tunesmith._checks import check_int
+from tunesmith.pruners._base import Pruner
 from tunesmith.pruners._halving import SuccessiveHalvingPruner
 from tunesmith.records import Direction, FrozenTrial, TrialState
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.pruners._base import Pruner, check_int, crossed, latest
+from tunesmith._checks import check_int
+from tunesmith.pruners._base import Pruner, crossed, latest
 from tunesmith.records import Direction, FrozenTrial, TrialState
 
 __all__ = ["MedianPruner"]

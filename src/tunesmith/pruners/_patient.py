@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tunesmith.pruners._base import Pruner, check_int, check_number
+from tunesmith._checks import check_int
+from tunesmith.pruners._base import Pruner, check_number
 from tunesmith.records import Direction, FrozenTrial
 
 __all__ = ["PatientPruner", "stalled"]

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith._checks import check_int
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, trial_rng
 from tunesmith.samplers._gp._acquisition import maximise
@@ -106,10 +107,8 @@ class GPSampler(Sampler):
                  n_local: int = 10) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed must be an integer or None, got {seed!r}")
-        for name, value, low in (("n_startup_trials", n_startup_trials, 1),
-                                 ("n_local", n_local, 1)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        check_int("n_startup_trials", n_startup_trials, 1)
+        check_int("n_local", n_local, 1)
         self.seed = None if seed is None else int(seed)
         self.n_startup_trials = int(n_startup_trials)
         self.n_local = int(n_local)

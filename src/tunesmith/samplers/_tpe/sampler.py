@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith._checks import check_int
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
@@ -136,10 +137,10 @@ class TPESampler(Sampler):
     ) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed must be an integer or None, got {seed!r}")
-        _check_int("n_startup_trials", n_startup_trials, 0)
-        _check_int("n_candidates", n_candidates, 1)
-        _check_int("n_candidates_one", n_candidates_one, 1)
-        _check_int("max_good", max_good, 1)
+        check_int("n_startup_trials", n_startup_trials, 0)
+        check_int("n_candidates", n_candidates, 1)
+        check_int("n_candidates_one", n_candidates_one, 1)
+        check_int("max_good", max_good, 1)
         _check_positive("gamma", gamma, upper=1.0)
         _check_positive("prior_weight", prior_weight)
         _check_positive("bandwidth_factor", bandwidth_factor)
@@ -523,11 +524,6 @@ class TPESampler(Sampler):
 
 def _direction_sign(sampler: Sampler) -> float:
     return getattr(sampler, "direction", Direction.MINIMIZE).sign()
-
-
-def _check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 def _check_positive(
