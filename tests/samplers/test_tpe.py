@@ -113,6 +113,52 @@ def test_an_untried_pair_inherits_its_values_failure_rates() -> None:
     assert not evidence.known_to_fail(np.array([[0, 3]]))[0]  # untried: not known
 
 
+@pytest.mark.parametrize("sizes", [[3, 4, 2], [4] * 40])  # the second: rows too long for one code
+def test_failure_evidence_counted_trial_by_trial_equals_counted_at_once(sizes: list) -> None:
+    rng = np.random.default_rng(0)
+    k = np.array(sizes)
+    cat = np.stack([rng.integers(-1, s, 300) for s in k], axis=1)
+    failed = rng.random(300) < 0.3
+    query = np.concatenate([cat[:50], np.stack([rng.integers(-1, s, 50) for s in k], axis=1)])
+    for start in (0, 1, 120):
+        evidence = FailureEvidence(cat[:start], k, failed[:start])
+        stop = start
+        while stop < 300:  # batches of 1 to 30 trials: both ways of counting them
+            step = int(rng.integers(1, 30))
+            evidence = evidence.extended(cat[stop:stop + step], failed[stop:stop + step])
+            stop += step
+        at_once = FailureEvidence(cat, k, failed)
+        assert np.array_equal(evidence.log_feasible(query), at_once.log_feasible(query))
+        assert np.array_equal(evidence.known_to_fail(query), at_once.known_to_fail(query))
+        assert evidence.known_to_fail(query).any()  # the comparison is not vacuous
+
+
+def test_what_a_sampler_keeps_between_asks_changes_no_proposal() -> None:
+    # Failures (the failure counts are extended ask by ask) on a tree-structured
+    # space (l's root is reused while the best trials stay): a sampler that made
+    # every ask proposes what a new one proposes from the same history.
+    space = Space(
+        {"kind": Categorical(["a", "b", "c"]), "x": Float(0.0, 1.0), "y": Float(0.0, 1.0),
+         "z": Categorical(["p", "q"])},
+        conditions=[Condition("y", "kind", ["b", "c"])],
+    )
+
+    def objective(trial: tunesmith.Trial) -> float:
+        p = trial.params
+        # Combinations that fail in part of the space: never known to fail, so
+        # their failure rates (the counts) weigh in every ask.
+        if (p["kind"] == "c" and p["x"] > 0.2) or (p["z"] == "q" and p["x"] < 0.5):
+            raise ValueError("an invalid region")
+        return (p["x"] - 0.3) ** 2 + (p.get("y", 0.5) - 0.6) ** 2 + 0.1 * (p["z"] == "p")
+
+    study = tunesmith.Study(space=space, sampler=TPESampler(seed=2))
+    study.optimize(objective, n_trials=60, show_progress=False)  # failures are recorded
+    history = study.trials
+    assert sum(t.state.name == "FAILED" for t in history) >= 5
+    fresh = TPESampler(seed=2).propose(space, history, len(history))
+    assert study.sampler.propose(space, history, len(history)) == fresh
+
+
 # -- the parts -----------------------------------------------------------------------------
 
 

@@ -257,12 +257,18 @@ def tree_densities(
                 memo.put(key, made)
         return made
 
-    good_rows = state.rows(sub, view.row[good & in_sub])
+    # The good trials change only when a new one makes the top: l's root usually
+    # repeats the last ask's. (g's thinned trials change at every ask.)
+    good_index = view.row[good & in_sub]
+    root_key = (state, sub, "root", good_index.tobytes())
+    l_root = None if memo is None else memo.get(root_key)
+    if l_root is None:
+        l_root = estimator(state.rows(sub, good_index), root_num, root_cat, None)
+        if memo is not None:
+            memo.put(root_key, l_root)
     bad_index, bad_w = thin(view.row[bad & in_sub], bad_cap,
                             keep=view.kind[bad & in_sub] == Kind.RUNNING)
-    bad_rows = state.rows(sub, bad_index)
-    l_root = estimator(good_rows, root_num, root_cat, None)
-    g_root = estimator(bad_rows, root_num, root_cat, bad_w)
+    g_root = estimator(state.rows(sub, bad_index), root_num, root_cat, bad_w)
 
     row_ids = view.row[in_sub]
     rows = state.rows(sub, row_ids)

@@ -50,7 +50,7 @@ from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
 from tunesmith.samplers._tpe._branches import Memo, TreeDensity, completions, thin, tree_densities
 from tunesmith.samplers._tpe._encoding import Rows
-from tunesmith.samplers._tpe._feasibility import FailureEvidence
+from tunesmith.samplers._tpe._feasibility import FailureEvidence, FeasibilityModel
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe._inferred import InferredTree
 from tunesmith.samplers._tpe._plateau import plateau_candidates
@@ -70,10 +70,6 @@ _STREAM_STARTUP = 0x7BE0
 _STREAM_FALLBACK = 0x7BE1
 #: Alternative startup points tried when the first looks infeasible.
 _STARTUP_TRIES = 16
-#: Trials the kernel estimate of the chance of failing uses at most (per outcome).
-_MAX_FEASIBILITY_ROWS = 100
-#: Candidates whose chance of failing the kernel estimate checks (the best by score).
-_FEASIBILITY_TOP = 16
 #: Trials ``g(x)`` uses at most (older ones are thinned).
 _MAX_BAD_ROWS = 150
 #: Candidates per ask on a plateau, in multiples of ``n_candidates``: many are dropped
@@ -170,6 +166,7 @@ class TPESampler(Sampler):
         self._pending: dict[int, dict[str, Any]] = {}
         # Branch estimators whose trials have not changed since the last ask.
         self._memo = Memo()
+        self._feasible = FeasibilityModel(self._bandwidth, self.prior_weight)
         # Define-by-run: the space each known space implies (_inferred), and the whole
         # points proposed on it, by trial number, whose branch values the objective
         # has yet to ask for (``propose_one``).
@@ -269,7 +266,7 @@ class TPESampler(Sampler):
             rng = trial_rng(self._rng_seed, number, _STREAM_STARTUP + 1 + k)
             points.append(SobolSampler.point_random(space, rng))
         points = [p for p in points if space.is_valid(p)] or [first]
-        log_p = np.array([self._log_feasible_point(state, view, p) for p in points])
+        log_p = np.array([self._feasible.log_point(state, view, p) for p in points])
         likely = np.flatnonzero(log_p >= math.log(0.5))
         return points[int(likely[0]) if len(likely) else int(np.argmax(log_p))]
 
@@ -325,9 +322,9 @@ class TPESampler(Sampler):
                 score += math.log(p_good[sub]) - math.log(p_bad[sub])
                 if check_failures:
                     if sub not in evidence:
-                        evidence[sub] = self._evidence(state, view, sub)
-                    score = self._with_feasibility(state, view, sub, cands, score,
-                                                   evidence[sub], with_kernel=not tree)
+                        evidence[sub] = self._feasible.evidence(state, view, sub)
+                    score = self._feasible.adjust(state, view, sub, cands, score,
+                                                  evidence[sub], with_kernel=not tree)
                 scored.extend((float(s), sub, cands, i) for i, s in enumerate(score))
             # Best first; the stable sort keeps equal scores in draw order (reproducible).
             scored.sort(key=lambda item: -item[0])
@@ -344,8 +341,8 @@ class TPESampler(Sampler):
                     chosen.add(key)
                     rows, score = completions(l_pe, g_pe, state.encodings[sub], cands, i)
                     if check_failures:
-                        score = self._with_feasibility(state, view, sub, rows, score,
-                                                       evidence[sub])
+                        score = self._feasible.adjust(state, view, sub, rows, score,
+                                                      evidence[sub])
                     found = first_usable(state, sub, rows, score, seen)
                     if found is not None:
                         return found
@@ -373,8 +370,8 @@ class TPESampler(Sampler):
             return None
         cands, score = found
         if check_failures:
-            score = self._with_feasibility(state, view, 0, cands, score,
-                                           self._evidence(state, view, 0))
+            score = self._feasible.adjust(state, view, 0, cands, score,
+                                          self._feasible.evidence(state, view, 0))
         return first_usable(state, 0, cands, score, seen)
 
     def _fallback_point(
@@ -385,7 +382,7 @@ class TPESampler(Sampler):
         point: dict[str, Any] | None = None
         for _ in range(_FALLBACK_TRIES):
             point = space.sample(rng) if seen is None else seen.unseen_point(space, rng)
-            if not self._known_to_fail(state, view, point):
+            if not self._feasible.known_to_fail(state, view, point):
                 return point
         return point  # type: ignore[return-value]  # _FALLBACK_TRIES > 0
 
@@ -418,78 +415,6 @@ class TPESampler(Sampler):
             prior_weight=self.prior_weight if prior_weight is None else prior_weight,
             weights=weights,
         )
-
-    def _with_feasibility(self, state: EncodedHistory, view: View, sub: int, cands: Rows,
-                          score: np.ndarray, evidence: FailureEvidence,
-                          with_kernel: bool = True) -> np.ndarray:
-        """``score`` plus ``log P(feasible)``; -inf for combinations known to fail.
-
-        The categorical evidence is cheap and scores every candidate; the kernel
-        estimate (unless ``with_kernel`` is False) only the ``_FEASIBILITY_TOP`` best of
-        them. It can only lower a score, so the others are lowered by the most it
-        lowered any of those: no candidate gets ahead by not having been checked.
-        """
-        score = score + evidence.log_feasible(cands.cat)
-        score[evidence.known_to_fail(cands.cat)] = -np.inf
-        finite = np.flatnonzero(np.isfinite(score))
-        if not len(finite) or not with_kernel:
-            return score
-        top = finite[np.argsort(-score[finite], kind="stable")[:_FEASIBILITY_TOP]]
-        kernel = self._log_kernel_feasible(state, view, sub, cands.take(top))
-        rest = np.ones(len(score), dtype=bool)
-        rest[top] = False
-        score[top] += kernel
-        score[rest] += kernel.min()
-        return score
-
-    def _evidence(self, state: EncodedHistory, view: View, sub: int) -> FailureEvidence:
-        """Failure counts of the categorical combinations tried in subspace ``sub``."""
-        in_sub = view.sub == sub
-        finished = in_sub & (view.kind != Kind.RUNNING)
-        rows = state.rows(sub, view.row[finished])
-        failed = view.kind[finished] == Kind.FAILED
-        return FailureEvidence(rows.cat, state.encodings[sub].sizes, failed)
-
-    def _log_kernel_feasible(self, state: EncodedHistory, view: View, sub: int, cands: Rows
-                             ) -> np.ndarray:
-        """log P(a point does not fail) from kernel densities of ok and failed trials over
-        every column (c-TPE, Watanabe & Hutter 2023)."""
-        in_sub = view.sub == sub
-        feasible = in_sub & ((view.kind == Kind.OK) | (view.kind == Kind.PRUNED))
-        failed = in_sub & (view.kind == Kind.FAILED)
-        if not failed.any():
-            return np.zeros(len(cands))
-        ok_rows, ok_w = thin(view.row[feasible], _MAX_FEASIBILITY_ROWS)
-        ok_pe = self._estimator(state, sub, ok_rows, weights=ok_w)
-        # No prior for failures: a region nobody tried is presumed feasible. Failures
-        # are rare: their estimator is usually the one built at the last ask.
-        bad_rows, bad_w = thin(view.row[failed], _MAX_FEASIBILITY_ROWS)
-        key = ("failed", state, sub, bad_rows.tobytes())
-        bad_pe = self._memo.get(key)
-        if bad_pe is None:
-            bad_pe = self._estimator(state, sub, bad_rows, prior_weight=0.0, weights=bad_w)
-            self._memo.put(key, bad_pe)
-        a = ok_pe.log_pdf(cands) + math.log(ok_pe.total_weight)
-        b = bad_pe.log_pdf(cands) + math.log(bad_pe.total_weight)
-        return a - np.logaddexp(a, b)
-
-    def _log_feasible_point(self, state: EncodedHistory, view: View, point: dict) -> float:
-        sub = state.subspace_of(point)
-        if sub is None:
-            return 0.0
-        rows = state.encodings[sub].encode([point])
-        evidence = self._evidence(state, view, sub)
-        if evidence.known_to_fail(rows.cat)[0]:
-            return -math.inf
-        return float(self._log_kernel_feasible(state, view, sub, rows)[0]
-                     + evidence.log_feasible(rows.cat)[0])
-
-    def _known_to_fail(self, state: EncodedHistory, view: View, point: dict) -> bool:
-        sub = state.subspace_of(point)
-        if sub is None or not (view.kind == Kind.FAILED).any():
-            return False
-        rows = state.encodings[sub].encode([point])
-        return bool(self._evidence(state, view, sub).known_to_fail(rows.cat)[0])
 
     # -- bookkeeping ----------------------------------------------------------------------
 
