@@ -179,19 +179,27 @@ def define_by_run_goes_one_by_one() -> bool:
     return runs[0] == runs[1] == runs[2]
 
 
-def alias_of(column: str, task: Task, one_by_one: bool) -> str | None:
+def alias_of(column: str, task: Task, one_by_one: bool, n_trials: int) -> str | None:
     """The column whose runs this one's equal by construction, or None (run it).
 
-    ``ts-auto:D`` on a space its rule gives to TPE is TPE (same seed, same sampler);
-    ``ts-gp:R`` and ``ts-auto:R`` are TPE's define-by-run while the engine asks each
-    parameter on its own (:func:`define_by_run_goes_one_by_one`).
+    ``ts-auto`` is its TPE or its GP, same seed: ``ts-auto:D`` on a space its rule gives
+    to TPE is ``ts-tpe:D``; ``ts-auto`` on a space its rule gives to the GP for every one
+    of the run's ``n_trials`` trials is ``ts-gp`` on that route (define-by-run, both hand
+    the first trial, before the space is known, to a TPE of the seed). ``ts-gp:R`` and
+    ``ts-auto:R`` are TPE's define-by-run while the engine asks each parameter on its
+    own (:func:`define_by_run_goes_one_by_one`).
     """
-    from tunesmith.samplers import AutoSampler, TPESampler
+    from tunesmith.samplers import AutoSampler, GPSampler, TPESampler
 
-    if column == "ts-auto:D" and isinstance(AutoSampler(0).choose(task.space(), 0), TPESampler):
-        return "ts-tpe:D"
+    way = column.split(":")[-1]
     if column in ("ts-gp:R", "ts-auto:R") and one_by_one:
         return "ts-tpe:R"
+    if column.startswith("ts-auto:"):
+        last = AutoSampler(0).choose(task.space(), max(n_trials - 1, 0))
+        if isinstance(last, GPSampler):  # GP for the last trial: for every one before it
+            return f"ts-gp:{way}"
+    if column == "ts-auto:D" and isinstance(AutoSampler(0).choose(task.space(), 0), TPESampler):
+        return "ts-tpe:D"
     return None
 
 
@@ -210,7 +218,7 @@ def run_all(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int, raw:
         n = budget_of(column, task, gp_budget)
         if n == 0 or (task.name, column, seed) in done:
             continue
-        alias = alias_of(column, task, one_by_one)
+        alias = alias_of(column, task, one_by_one, n)
         if alias is not None:
             ALIASES[(task.name, column)] = alias
             continue
@@ -559,7 +567,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         one_by_one = define_by_run_goes_one_by_one()
         for task in tasks:
             for column in cols:
-                alias = alias_of(column, task, one_by_one)
+                alias = alias_of(column, task, one_by_one,
+                                 budget_of(column, task, args.gp_budget))
                 if alias is not None:
                     ALIASES[(task.name, column)] = alias
 

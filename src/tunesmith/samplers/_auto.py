@@ -6,15 +6,24 @@ The rule, per ask (measured in ``benchmarks/suite.py``, column ``ts-auto``):
   of at most ``MAX_GP_PARAMS`` parameters, more than half of them continuous (floats
   without a step), at most ``MAX_GP_CATEGORICAL`` categorical, and the study has
   fewer than ``gp_trials`` trials. This is where a GP's model of the whole response
-  surface beats TPE's per-trial kernels: small budgets on low-dimensional,
-  mostly continuous spaces.
+  surface beats TPE's per-trial kernels: budgets of tens to hundreds of trials on
+  low-dimensional, mostly continuous spaces.
 * **TPE** otherwise: conditional and union spaces (TPE models the tree), mostly
   discrete spaces (the GP relaxes integers and choices to a continuum and rounds,
-  which models them poorly), more dimensions, and longer studies: a GP's ask costs
-  the cube of the number of trials (about 0.1-0.5 s from 50 to 200 trials, where TPE
-  takes milliseconds), and on the development tasks TPE had caught up by 100 trials.
-  A study whose trials are expensive enough that sample efficiency matters past that
-  should ask for ``sampler="gp"`` itself.
+  which models them poorly), more dimensions, and studies past ``gp_trials`` (200).
+
+The trial limit: 200, the longest budget measured. Until the GP was measured at 100
+and 200 trials it was 50, on the belief that TPE catches up by then and that a GP's ask
+gets slow. Neither held (``benchmarks/results/suite_gp.md``, round 5; 30 seeds, paired
+by seed): on every development task the rule gives to the GP (Branin, Hartmann-6,
+Ackley-10, Hartmann-6 in 10, Zakharov-8) the GP is significantly ahead of TPE at 100 and
+at 200 trials on the declared route (Ackley-10 at 200: 2.95 against 7.75), and ahead or
+level define-by-run; auto switched to TPE at 50 was behind the GP alone at 100
+(Ackley-10: 11.5 against 5.09 by median). One GP ask costs about 6 ms with 100 trials,
+15 ms with 200 and 50 ms with 500 (Hartmann-6, one core), against 1 ms for TPE: small
+beside any objective worth a model. Past 200 nothing was measured, so TPE takes over
+there, as it always could, with the whole history. A study that wants the GP throughout
+asks for ``sampler="gp"``.
 
 The dimension limit: at most 10, chosen on the development tasks after the GP's
 lengthscale prior stopped growing with the dimension (``448e793``; 30 seeds, GP against
@@ -22,8 +31,9 @@ TPE, same seeds, ``benchmarks/results/suite_gp.md``): on both 10-D development t
 (Ackley-10, Hartmann-6 inside 10 parameters) the GP ties TPE at 20 trials and is ahead at
 50 (14.25 against 16.64, -3.309 against -2.798, significant on both routes); with the old
 prior it lost both at 20 trials, which had set the limit at 8. Nothing above 10 parameters
-was measured. At 20 trials in 8 dimensions (Zakharov-8) the GP is still behind TPE: ten
-Sobol start-up trials leave it few model-based ones; the rule does not see the budget.
+was measured. At 20 trials in 8 dimensions (Zakharov-8, define-by-run) and in 10 on the
+held-out Rosenbrock-10 the GP is behind TPE: ten Sobol start-up trials leave it few
+model-based ones; the rule does not see the budget.
 
 Both share the seed. When the study grows past ``gp_trials``, TPE takes over with
 the whole history, so nothing learnt is lost.
@@ -56,7 +66,8 @@ class AutoSampler(Sampler):
     ----------
     seed : shared by both samplers: same seed and history, same proposals.
     gp_trials : the first this many trials are the GP's (by trial number); TPE
-        proposes the later ones (a GP's ask gets slow).
+        proposes the later ones (past the budgets measured; a GP's ask grows with the
+        cube of the trials).
 
     >>> from tunesmith.space import Categorical, Condition, Float, Space
     >>> auto = AutoSampler(seed=0)
@@ -70,7 +81,7 @@ class AutoSampler(Sampler):
 
     uses_history = True
 
-    def __init__(self, seed: int | None = None, *, gp_trials: int = 50) -> None:
+    def __init__(self, seed: int | None = None, *, gp_trials: int = 200) -> None:
         self.seed = seed
         self.gp_trials = int(gp_trials)
         self.gp = GPSampler(seed)
