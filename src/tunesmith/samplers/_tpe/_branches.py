@@ -33,7 +33,8 @@ from tunesmith.samplers._tpe._encoding import Encoding, Rows
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
 from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator
 
-__all__ = ["Branch", "Memo", "TreeDensity", "completions", "thin", "tree_densities"]
+__all__ = ["Branch", "Memo", "TreeDensity", "completions", "estimator_of", "thin",
+           "tree_densities"]
 
 #: Trials each branch's bad density uses at most.
 _MAX_BRANCH_ROWS = 100
@@ -92,6 +93,16 @@ def thin(rows: np.ndarray, cap: int, keep: np.ndarray | None = None
     weights = np.ones(n)
     weights[rest] = len(rest) / room
     return rows[index], weights[index]
+
+
+def estimator_of(state: EncodedHistory, sub: int, rows: np.ndarray, *, bandwidth: Bandwidth,
+                 prior_weight: float, weights: np.ndarray | None = None) -> ParzenEstimator:
+    """The density of trials ``rows`` (indices into ``state``'s rows) of subspace ``sub``,
+    over all its columns."""
+    enc = state.encodings[sub]
+    return ParzenEstimator(state.rows(sub, rows), bins=enc.bins, sizes=enc.sizes,
+                           n_dims=enc.n_dims, bandwidth=bandwidth, prior_weight=prior_weight,
+                           weights=weights)
 
 
 class TreeDensity:

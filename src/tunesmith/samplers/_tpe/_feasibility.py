@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.samplers._tpe._branches import Memo, thin
+from tunesmith.samplers._tpe._branches import Memo, estimator_of, thin
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
-from tunesmith.samplers._tpe.parzen import Bandwidth, ParzenEstimator
+from tunesmith.samplers._tpe.parzen import Bandwidth
 
 __all__ = ["FailureEvidence", "FeasibilityModel"]
 
@@ -264,13 +264,15 @@ class FeasibilityModel:
         if not failed.any():
             return np.zeros(len(cands))
         ok_rows, ok_w = thin(view.row[feasible], _MAX_FEASIBILITY_ROWS)
-        ok_pe = self._estimator(state, sub, ok_rows, ok_w, self.prior_weight)
+        ok_pe = estimator_of(state, sub, ok_rows, bandwidth=self.bandwidth,
+                             prior_weight=self.prior_weight, weights=ok_w)
         # No prior for failures: a region nobody tried is presumed feasible.
         bad_rows, bad_w = thin(view.row[failed], _MAX_FEASIBILITY_ROWS)
         key = (state, sub, bad_rows.tobytes())
         bad_pe = self._memo.get(key)
         if bad_pe is None:
-            bad_pe = self._estimator(state, sub, bad_rows, bad_w, 0.0)
+            bad_pe = estimator_of(state, sub, bad_rows, bandwidth=self.bandwidth,
+                                  prior_weight=0.0, weights=bad_w)
             self._memo.put(key, bad_pe)
         a = ok_pe.log_pdf(cands) + math.log(ok_pe.total_weight)
         b = bad_pe.log_pdf(cands) + math.log(bad_pe.total_weight)
@@ -295,10 +297,3 @@ class FeasibilityModel:
             return False
         rows = state.encodings[sub].encode([point])
         return bool(self.evidence(state, view, sub).known_to_fail(rows.cat)[0])
-
-    def _estimator(self, state: EncodedHistory, sub: int, rows: np.ndarray,
-                   weights: np.ndarray | None, prior_weight: float) -> ParzenEstimator:
-        enc = state.encodings[sub]
-        return ParzenEstimator(state.rows(sub, rows), bins=enc.bins, sizes=enc.sizes,
-                               n_dims=enc.n_dims, bandwidth=self.bandwidth,
-                               prior_weight=prior_weight, weights=weights)

@@ -48,7 +48,14 @@ from tunesmith._checks import check_int
 from tunesmith.records import Direction, FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler, _stable_hash, trial_rng
 from tunesmith.samplers._sobol import SobolSampler
-from tunesmith.samplers._tpe._branches import Memo, TreeDensity, completions, thin, tree_densities
+from tunesmith.samplers._tpe._branches import (
+    Memo,
+    TreeDensity,
+    completions,
+    estimator_of,
+    thin,
+    tree_densities,
+)
 from tunesmith.samplers._tpe._encoding import Rows
 from tunesmith.samplers._tpe._feasibility import FailureEvidence, FeasibilityModel
 from tunesmith.samplers._tpe._history import EncodedHistory, Kind, View
@@ -164,7 +171,8 @@ class TPESampler(Sampler):
         # What this sampler proposed for trials still running: storage may not hold
         # their parameters until they finish, and parallel asks must see them.
         self._pending: dict[int, dict[str, Any]] = {}
-        # Branch estimators whose trials have not changed since the last ask.
+        # Tree estimators (l's root, branches) whose trials have not changed since the
+        # last ask; the feasibility model keeps its own.
         self._memo = Memo()
         self._feasible = FeasibilityModel(self._bandwidth, self.prior_weight)
         # Define-by-run: the space each known space implies (_inferred), and the whole
@@ -403,18 +411,10 @@ class TPESampler(Sampler):
 
     def _estimator(
         self, state: EncodedHistory, sub: int, rows: np.ndarray,
-        prior_weight: float | None = None, weights: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
     ) -> ParzenEstimator:
-        enc = state.encodings[sub]
-        return ParzenEstimator(
-            state.rows(sub, rows),
-            bins=enc.bins,
-            sizes=enc.sizes,
-            n_dims=enc.n_dims,
-            bandwidth=self._bandwidth,
-            prior_weight=self.prior_weight if prior_weight is None else prior_weight,
-            weights=weights,
-        )
+        return estimator_of(state, sub, rows, bandwidth=self._bandwidth,
+                            prior_weight=self.prior_weight, weights=weights)
 
     # -- bookkeeping ----------------------------------------------------------------------
 
