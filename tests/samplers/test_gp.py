@@ -260,3 +260,9 @@ def test_define_by_run_finds_branins_minimum_region_too(sampler: str) -> None:
                        n_trials=30, show_progress=False)
         bests.append(study.best_value)
     assert all(b < BRANIN_MIN + 0.1 for b in bests), bests
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "50", True])
+def test_auto_refuses_a_trial_limit_that_is_not_a_count(bad) -> None:
+    with pytest.raises(ValueError, match=f"gp_trials must be an integer >= 0, got {bad!r}"):
+        AutoSampler(seed=0, gp_trials=bad)

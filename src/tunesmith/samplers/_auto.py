@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tunesmith._checks import check_int
 from tunesmith.records import FrozenTrial
 from tunesmith.samplers._base import AnySpace, Sampler
 from tunesmith.samplers._gp import GPSampler
@@ -83,7 +84,7 @@ class AutoSampler(Sampler):
 
     def __init__(self, seed: int | None = None, *, gp_trials: int = 200) -> None:
         self.seed = seed
-        self.gp_trials = int(gp_trials)
+        self.gp_trials = check_int("gp_trials", gp_trials, 0)
         self.gp = GPSampler(seed)
         self.tpe = TPESampler(seed)
 
