@@ -73,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _main(argv)
+        # For the whole command, not only its search: a SIGTERM that lands while the
+        # results print (the last trial just finished) must not kill it mid-output.
+        with _terminate_as_interrupt():
+            return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C while starting up, before a command runs
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -183,9 +186,8 @@ def _cmd_run(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
 
     show_progress = False if (args.quiet or args.no_progress) else None
     options = RunOptions(n_jobs=args.n_jobs, timeout=args.timeout, save_model=args.save_model)
-    with _terminate_as_interrupt():
-        outcome = run_study(settings, storage=storage, show_progress=show_progress,
-                            n_jobs=args.n_jobs, on_start=on_start, options=options)
+    outcome = run_study(settings, storage=storage, show_progress=show_progress,
+                        n_jobs=args.n_jobs, on_start=on_start, options=options)
     show = f"tunesmith show {shlex.quote(str(args.study))}"
     if args.storage:
         show += f" --storage {shlex.quote(args.storage)}"

@@ -38,7 +38,7 @@ def add_worker_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _cmd_worker(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
-    from tunesmith.cli import EXIT_OK, _given_storage, _run_storage, _terminate_as_interrupt
+    from tunesmith.cli import EXIT_OK, _given_storage, _run_storage
     from tunesmith.cli._config import ConfigError, load_settings
     from tunesmith.cli._storage import check_executor, check_url, open_for_run
     from tunesmith.cli._text import redact
@@ -57,8 +57,7 @@ def _cmd_worker(args: argparse.Namespace, out: Any, argv: list[str]) -> int:
         with open_for_run(url) as store:
             settings = _stored_settings(store, args.name)
     out.info(f"worker on study {settings.name!r} ({redact(url)})")
-    with _terminate_as_interrupt():
-        ran = run_cli_worker(settings, url, n_jobs=args.n_jobs, poll=args.poll)
+    ran = run_cli_worker(settings, url, n_jobs=args.n_jobs, poll=args.poll)
     ran_text = "" if ran is None else f"; this worker ran {ran} trials"
     out.info(f"study {settings.name!r} is done{ran_text}")
     return EXIT_OK
