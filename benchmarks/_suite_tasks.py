@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _tasks import Task
+from _tasks import Direction, Task
 from _tasks import _mixed_space as _conditional_space
 from _tasks import mixed as _conditional_objective
 
@@ -41,7 +41,7 @@ SUITE: dict[str, Task] = {}
 
 
 def _add(name: str, kind: str, space: Callable[[], Space], objective: Callable[[dict], float],
-         direction: str = "minimize", description: str = "") -> None:
+         direction: Direction = "minimize", description: str = "") -> None:
     SUITE[name] = Task(name, kind, space, objective, direction, description)
 
 

@@ -15,11 +15,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from tunesmith.space import Categorical, Condition, Float, Int, Space
+
+#: The two directions, as Optuna's ``create_study`` types them.
+Direction = Literal["minimize", "maximize"]
 
 __all__ = [
     "LESSON_GRID_BEST",
@@ -43,14 +46,14 @@ class Task:
     kind: str  # "function" (cheap, many seeds) or "ml" (cross-validation, fewer seeds)
     space: Callable[[], Space]
     objective: Callable[[dict[str, Any]], float]
-    direction: str = "minimize"
+    direction: Direction = "minimize"
     description: str = ""
 
 
 TASKS: dict[str, Task] = {}
 
 
-def task(name: str, kind: str, space: Callable[[], Space], direction: str = "minimize",
+def task(name: str, kind: str, space: Callable[[], Space], direction: Direction = "minimize",
          description: str = "") -> Callable[[Callable], Callable]:
     """Register ``objective`` as task ``name``."""
     def register(objective: Callable[[dict[str, Any]], float]) -> Callable:
@@ -277,8 +280,10 @@ def optuna_params(trial: Any, space: Space) -> dict[str, Any]:
             params[name] = trial.suggest_categorical(name, list(dim.choices))
         elif isinstance(dim, Int):
             params[name] = trial.suggest_int(name, dim.low, dim.high, step=dim.step, log=dim.log)
-        else:
+        elif isinstance(dim, Float):
             params[name] = trial.suggest_float(name, dim.low, dim.high, step=dim.step, log=dim.log)
+        else:
+            raise TypeError(f"{name}: no Optuna counterpart for {dim!r}")
     return params
 
 

@@ -97,7 +97,7 @@ def _xy(loader: Callable[..., Any]) -> Callable[[], tuple[Any, Any]]:
 
 
 #: 120 candidates: every vote size to 30, weighted or not, Manhattan or Euclidean.
-KNN_GRID = {"kneighborsclassifier__n_neighbors": list(range(1, 31)),
+KNN_GRID: dict[str, list[Any]] = {"kneighborsclassifier__n_neighbors": list(range(1, 31)),
             "kneighborsclassifier__weights": ["uniform", "distance"],
             "kneighborsclassifier__p": [1, 2]}
 

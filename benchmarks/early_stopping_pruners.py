@@ -128,8 +128,9 @@ def run_tunesmith(curves: Curves, pruner: str, seed: int, n_trials: int,
     seconds = time.perf_counter() - start
     trials = study.trials
     steps = sum(len(t.intermediate) for t in trials)
-    done = [t.value for t in trials if t.state is tunesmith.TrialState.COMPLETE]
-    return Run(steps, min(done, default=np.nan), seconds)  # type: ignore[type-var]
+    done = [t.value for t in trials
+            if t.state is tunesmith.TrialState.COMPLETE and t.value is not None]
+    return Run(steps, min(done, default=np.nan), seconds)
 
 
 def run_optuna(curves: Curves, pruner: str, seed: int, n_trials: int,
@@ -149,7 +150,8 @@ def run_optuna(curves: Curves, pruner: str, seed: int, n_trials: int,
     seconds = time.perf_counter() - start
     trials = study.get_trials(deepcopy=False)
     steps = sum(len(t.intermediate_values) for t in trials)
-    done = [t.value for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    done = [t.value for t in trials
+            if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None]
     return Run(steps, min(done, default=np.nan), seconds)
 
 

@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _tasks import (
     LESSON_GRID_BEST,
     TASKS,
+    Direction,
     Task,
     lesson_objective,
     lesson_space,
@@ -60,7 +61,7 @@ TIMING_SIZES = (100, 1000, 3000)
 # -- one run -----------------------------------------------------------------------------
 
 
-def run(sampler: str, objective: Callable[[dict], float], space: Any, direction: str,
+def run(sampler: str, objective: Callable[[dict], float], space: Any, direction: Direction,
         seed: int, n_trials: int) -> list[float | None]:
     """The values of ``n_trials`` trials in order (None for a failed trial)."""
     if sampler.startswith("ts-"):
@@ -72,11 +73,11 @@ def run(sampler: str, objective: Callable[[dict], float], space: Any, direction:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     make = {"optuna-random": optuna.samplers.RandomSampler,
             "optuna-tpe": optuna.samplers.TPESampler}[sampler]
-    study = optuna.create_study(direction=direction, sampler=make(seed=seed))
-    study.optimize(lambda t: objective(optuna_params(t, space)), n_trials=n_trials,
-                   catch=(Exception,))
+    ostudy = optuna.create_study(direction=direction, sampler=make(seed=seed))
+    ostudy.optimize(lambda t: objective(optuna_params(t, space)), n_trials=n_trials,
+                    catch=(Exception,))
     return [t.value if t.state == optuna.trial.TrialState.COMPLETE else None
-            for t in study.trials]
+            for t in ostudy.trials]
 
 
 def best_after(values: Sequence[float | None], n: int, direction: str) -> float:
@@ -140,17 +141,18 @@ def quality(tasks: list[Task], seeds: dict[str, int], jobs: int, out: Callable[[
             beats_random = "yes" if sign * row["ts-tpe"] < sign * row["ts-random"] else "no"
             out(f"{task.name:<12} {n:>4} " + " ".join(cells)
                 + f"  {verdict:^9}  {beats_random:>4}  {seeds[task.kind]:>5}")
-    cells = list(medians.items())
+    cell_medians = list(medians.items())
     wins = sum(_compare(_signed(k, r, "ts-tpe"), _signed(k, r, "optuna-tpe")) == "W"
-               for k, r in cells)
+               for k, r in cell_medians)
     ties = sum(_compare(_signed(k, r, "ts-tpe"), _signed(k, r, "optuna-tpe")) == "T"
-               for k, r in cells)
-    late = [(k, r) for k, r in cells if k[1] >= 50]
+               for k, r in cell_medians)
+    late = [(k, r) for k, r in cell_medians if k[1] >= 50]
     over_random = sum(_signed(k, r, "ts-tpe") < _signed(k, r, "ts-random") for k, r in late)
     out("")
-    out(f"TPE vs Optuna TPE over {len(cells)} (task, budget) cells: {wins} W / {ties} T / "
-        f"{len(cells) - wins - ties} L; better or equal on {wins + ties}/{len(cells)} "
-        f"({100 * (wins + ties) / len(cells):.0f}%)")
+    total = len(cell_medians)
+    out(f"TPE vs Optuna TPE over {total} (task, budget) cells: {wins} W / {ties} T / "
+        f"{total - wins - ties} L; better or equal on {wins + ties}/{total} "
+        f"({100 * (wins + ties) / total:.0f}%)")
     out(f"TPE better than tunesmith random at 50 and 100 trials: {over_random}/{len(late)} cells")
     return medians
 
@@ -283,7 +285,7 @@ def _optuna_distributions(space: Any, params: dict) -> dict:
 
     from tunesmith.space import Categorical, Int
 
-    dists = {}
+    dists: dict[str, od.BaseDistribution] = {}
     for name in params:
         dim = space[name]
         if isinstance(dim, Categorical):

@@ -142,8 +142,8 @@ def _stored_objective_time(lib: str, url: str, name: str) -> tuple[float, int]:
     import optuna
 
     study = optuna.load_study(storage=url, study_name=name)
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return sum(t.user_attrs["objective_s"] for t in done), len(done)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return sum(t.user_attrs["objective_s"] for t in complete), len(complete)
 
 
 def main() -> None:

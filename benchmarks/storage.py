@@ -21,9 +21,13 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import tunesmith
 from tunesmith import Float
+
+if TYPE_CHECKING:
+    import optuna
 
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _PG_SCHEMAS = ("bench_tunesmith", "bench_optuna")
@@ -52,7 +56,7 @@ def run_tunesmith(storage: str | None, n_trials: int) -> float:
     return elapsed
 
 
-def run_optuna(storage: object, n_trials: int) -> float:
+def run_optuna(storage: str | optuna.storages.BaseStorage | None, n_trials: int) -> float:
     """The same search with Optuna: two floats suggested per trial, random sampler."""
     import optuna
 
@@ -117,6 +121,7 @@ def main() -> None:
     n = args.trials
 
     import optuna
+    from optuna.storages.journal import JournalFileBackend
 
     with tempfile.TemporaryDirectory(prefix="tunesmith-bench-") as tmp:
         runs: dict[str, Callable[[int], float]] = {
@@ -127,7 +132,7 @@ def main() -> None:
             "optuna sqlite (RDB)": lambda i: run_optuna(f"sqlite:///{tmp}/optuna{i}.db", n),
             "optuna journal file": lambda i: run_optuna(
                 optuna.storages.JournalStorage(
-                    optuna.storages.journal.JournalFileBackend(f"{tmp}/journal{i}.log")
+                    JournalFileBackend(f"{tmp}/journal{i}.log")
                 ),
                 n,
             ),

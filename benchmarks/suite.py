@@ -302,8 +302,9 @@ def table(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int,
                 if n > budget_of(column, task, gp_budget):
                     continue
                 source = ALIASES.get((task.name, column), column)
-                runs = [done.get((task.name, source, s)) for s in range(seeds)]
-                if any(r is None for r in runs):
+                runs = [r for s in range(seeds)
+                        if (r := done.get((task.name, source, s))) is not None]
+                if len(runs) < seeds:
                     continue
                 best[column] = sign * np.array([best_after(r, n, task.direction) for r in runs])
             if not best:
@@ -356,12 +357,12 @@ def table(tasks: list[Task], cols: list[str], seeds: int, gp_budget: int,
     out("")
     out("| comparison | cells | W | L | still significant |")
     out("|---|---|---|---|---|")
-    for (a, b), cells in p_values.items():
-        kept = holm(cells)
+    for (a, b), family in p_values.items():
+        kept = holm(family)
         w = sum(v == "W" for _, v, _ in kept)
         lost = sum(v == "L" for _, v, _ in kept)
         names = ", ".join(f"{v} {c} (p={p:.2g})" for p, v, c in kept) or "none"
-        out(f"| {a} vs {b} | {len(cells)} | {w} | {lost} | {names} |")
+        out(f"| {a} vs {b} | {len(family)} | {w} | {lost} | {names} |")
 
 
 def holm(cells: list[tuple[float, str, str]], alpha: float = 0.05
