@@ -28,8 +28,8 @@ Known limit: a collapsed box restarts at side 0.8 around the *same* incumbent, w
 TuRBO starts a new region elsewhere. A run therefore stays in its basin: on 4-D
 Styblinski-Tang no run changes basin after trial 100 (7/30 seeds at the global minimum
 by 200 trials, Optuna's global EI 25/30). Looking outside the box (wider restarts, every
-k-th ask over the whole cube, no box) fixed that only by losing on Ackley-5, Levy-4 or
-Rosenbrock-5 (``benchmarks/results/suite_gp.md``, round 6).
+k-th ask over the whole cube, TuRBO's restart, no box) fixed that only by losing on
+Ackley-5, Levy-4 or Rosenbrock-5 (``benchmarks/results/suite_gp.md``, round 6).
 
 >>> import numpy as np
 >>> loss = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.5])   # three successes after start-up
