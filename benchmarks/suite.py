@@ -27,6 +27,7 @@ Needs ``pip install -e '.[bench]'`` (Optuna, and PyTorch for Optuna's GP).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import math
@@ -243,9 +244,13 @@ ALIASES: dict[tuple[str, str], str] = {}
 
 
 def load_raw(raw: Path) -> dict[tuple[str, str, int], list]:
+    """The runs a JSON-lines file holds (gzipped when its name ends in ``.gz``: the peers'
+    runs kept in ``results/raw/``), keyed by task, column and seed."""
     done: dict[tuple[str, str, int], list] = {}
     if raw.exists():
-        for line in raw.read_text().splitlines():
+        text = gzip.decompress(raw.read_bytes()).decode() if raw.suffix == ".gz" \
+            else raw.read_text()
+        for line in text.splitlines():
             if line.strip():
                 row = json.loads(line)
                 done[(row["task"], row["column"], row["seed"])] = row["values"]
